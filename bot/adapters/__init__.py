@@ -1,0 +1,1 @@
+"""Transports around the core: the terminal (here) and Slack. They translate; they never decide."""

@@ -1,0 +1,137 @@
+"""What an operator sees: one JSON log line per handled request, and Prometheus metrics.
+
+No message text is logged unless the operator opts in (ADVISOR_LOG_TEXT=1): people ask the
+advisor things in their own words, and logs travel further than anyone intends.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+
+from bot.core.messages import Reply
+
+PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class Telemetry:
+    def __init__(self, *, log_text: bool = False) -> None:
+        self.log_text = log_text
+        self.log = logging.getLogger("bot.requests")
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "advisor_requests_total",
+            "Slack requests handled",
+            ["kind", "outcome"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "advisor_request_seconds",
+            "Time to handle a request, after its ack",
+            ["kind"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=self.registry,
+        )
+        self.matches = Counter(
+            "advisor_matches_total",
+            "Fact questions, by how they matched",
+            ["status"],
+            registry=self.registry,
+        )
+        self.dialogs_started = Counter(
+            "advisor_dialogs_started_total",
+            "Recommendation dialogs started",
+            registry=self.registry,
+        )
+        self.dialogs_finished = Counter(
+            "advisor_dialogs_finished_total",
+            "Recommendation dialogs that reached a verdict",
+            registry=self.registry,
+        )
+        self.verdicts = Counter(
+            "advisor_verdicts_total",
+            "Verdicts, by framework",
+            ["framework"],
+            registry=self.registry,
+        )
+        self.slack_errors = Counter(
+            "advisor_slack_api_errors_total",
+            "Slack Web API calls that failed after every retry",
+            ["error"],
+            registry=self.registry,
+        )
+
+    def handled(
+        self,
+        kind: str,
+        outcome: str,
+        seconds: float,
+        replies: Sequence[Reply] = (),
+        text: str | None = None,
+    ) -> None:
+        self.requests.labels(kind, outcome).inc()
+        self.latency.labels(kind).observe(seconds)
+        fields: dict[str, Any] = {
+            "kind": kind,
+            "outcome": outcome,
+            "latency_ms": round(seconds * 1000, 2),
+        }
+        for reply in replies:
+            if reply.kind in {"fact", "did_you_mean", "no_match"}:
+                status = {"fact": "answered"}.get(reply.kind, reply.kind)
+                self.matches.labels(status).inc()
+                fields["match"] = status
+                if reply.fact is not None:
+                    fields["fact_id"] = reply.fact.id
+            if reply.extras.get("event") == "dialog_started":
+                self.dialogs_started.inc()
+                fields["dialog"] = "started"
+            if reply.recommendation is not None:
+                self.dialogs_finished.inc()
+                self.verdicts.labels(reply.recommendation.framework).inc()
+                fields["verdict"] = reply.recommendation.framework
+            if reply.question is not None:
+                fields["question"] = reply.question.factor
+        if self.log_text and text is not None:
+            fields["text"] = text
+        self.log.info("handled", extra={"fields": fields})
+
+    def slack_error(self, error: str) -> None:
+        self.slack_errors.labels(error or "unknown").inc()
+
+    def exposition(self) -> bytes:
+        return bytes(generate_latest(self.registry))
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message and any structured fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        line.update(getattr(record, "fields", None) or {})
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def configure_logging(json_lines: bool) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        JsonFormatter()
+        if json_lines
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)

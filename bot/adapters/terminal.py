@@ -1,0 +1,123 @@
+"""`advisor chat`: the same Advisor as in Slack, over standard input and output.
+
+Plain mode is for a person (numbered options, a readable verdict); `--json` is the line
+protocol of INTERFACES.md section 3: one JSON line for the greeting, then exactly one JSON line
+per input line, flushed, whatever the input.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
+
+from bot.core import wording
+from bot.core.advisor import Advisor
+from bot.core.messages import Inbound, QuestionView, Reply
+from bot.dialog.scoring import Recommendation
+from bot.store.base import ConversationKey
+
+GREETING = (
+    "Hi! I'm the Framework Advisor: ask me anything about Flask vs FastAPI, or say `recommend` "
+    "and I'll ask a few questions and recommend one for your project. `help` lists the rest."
+)
+
+
+def terminal_key() -> ConversationKey:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry in some containers
+        user = "terminal"
+    return ConversationKey(surface="terminal", user=user)
+
+
+def question_json(view: QuestionView) -> dict[str, Any]:
+    return {
+        "factor": view.factor,
+        "prompt": view.prompt,
+        "options": [{"id": o.id, "label": o.label} for o in view.options],
+        "number": view.number,
+        "total": view.total,
+    }
+
+
+def recommendation_json(rec: Recommendation) -> dict[str, Any]:
+    return {
+        "framework": rec.framework,
+        "confidence": rec.confidence,
+        "strength": rec.strength,
+        "reasons": [r.text for r in rec.reasons],
+        "reason_facts": [r.fact_id for r in rec.reasons],
+        "trade_off": rec.trade_off.text if rec.trade_off else None,
+        "flip": rec.flip.text if rec.flip else None,
+        "scores": rec.scores,
+        "answers": rec.answers,
+    }
+
+
+def reply_json(replies: list[Reply]) -> dict[str, Any]:
+    """All the messages of one turn as the single object the line protocol promises."""
+    fact = next((r.fact for r in replies if r.fact is not None), None)
+    question = next((r.question for r in reversed(replies) if r.question is not None), None)
+    rec = next((r.recommendation for r in replies if r.recommendation is not None), None)
+    suggestions = [f.id for r in replies for f in r.suggestions]
+    return {
+        "text": "\n\n".join(r.text for r in replies),
+        "fact_id": fact.id if fact else None,
+        "question": question_json(question) if question else None,
+        "recommendation": recommendation_json(rec) if rec else None,
+        "suggestions": suggestions,
+    }
+
+
+def _lines(stream: TextIO, prompt: bool) -> Iterator[str]:
+    if prompt:
+        while True:
+            try:
+                yield input("you> ")
+            except EOFError:
+                print()
+                return
+    else:
+        for line in stream:
+            yield line.rstrip("\r\n")
+
+
+def run_chat(
+    advisor: Advisor,
+    *,
+    as_json: bool,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    key: ConversationKey | None = None,
+) -> int:
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    key = key or terminal_key()
+    interactive = not as_json and stdin is sys.stdin and stdin.isatty()
+
+    def emit(payload: dict[str, Any] | str) -> None:
+        text = json.dumps(payload, ensure_ascii=False) if isinstance(payload, dict) else payload
+        stdout.write(text + "\n")
+        stdout.flush()
+
+    greeting: list[Reply] = [Reply("info", GREETING)]
+    emit(reply_json(greeting) if as_json else GREETING + "\n")
+    lines: Iterable[str] = _lines(stdin, interactive)
+    for line in lines:
+        replies = advisor.handle(key, Inbound(text=line))
+        if as_json:
+            emit(reply_json(replies))
+        else:
+            emit("\n\n".join(_plain(r) for r in replies) + "\n")
+    return 0
+
+
+def _plain(reply: Reply) -> str:
+    if reply.kind == "verdict":
+        return "=" * 60 + "\n" + reply.text + "\n" + "=" * 60
+    if reply.kind == "fact" and reply.fact is not None:
+        return wording.fact_text(reply.fact)
+    return reply.text

@@ -1,0 +1,276 @@
+"""The `advisor` command line (INTERFACES.md section 1).
+
+Exit codes: 0 success, 1 invalid input or a failed check, 2 a usage error. Problems in the
+knowledge base are printed as `file:line: message`, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bot import __version__
+from bot.errors import AdvisorError, KnowledgeError
+from bot.kb.loader import DIALOG_FILE, KnowledgeBase, load_knowledge
+from bot.settings import Settings
+
+
+def _knowledge_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--knowledge",
+        type=Path,
+        metavar="DIR",
+        help="knowledge directory (default: $ADVISOR_KNOWLEDGE or the bundled knowledge/)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="advisor",
+        description="Framework Advisor: answers Flask vs FastAPI questions and recommends one.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    chat = commands.add_parser("chat", help="talk to the advisor in the terminal")
+    chat.add_argument("--json", action="store_true", help="one JSON line per input line")
+    chat.add_argument(
+        "--store",
+        metavar="URL",
+        default="memory://",
+        help="conversation store URL (default: memory://)",
+    )
+    _knowledge_option(chat)
+
+    ask = commands.add_parser("ask", help="answer one fact question (or each line of stdin)")
+    ask.add_argument("question", nargs="?", help="the question; omitted: read standard input")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    _knowledge_option(ask)
+
+    check = commands.add_parser("check", help="validate the knowledge base and prove the dialog")
+    check.add_argument(
+        "--diagram",
+        type=Path,
+        metavar="FILE",
+        help="also write a Mermaid diagram of the dialog to FILE",
+    )
+    _knowledge_option(check)
+
+    serve = commands.add_parser("serve", help="run the Slack app (HTTP or Socket Mode)")
+    mode = serve.add_mutually_exclusive_group()
+    mode.add_argument("--socket", action="store_true", help="Socket Mode (needs SLACK_APP_TOKEN)")
+    mode.add_argument("--http", action="store_true", help="HTTP on /slack/events and /healthz")
+    serve.add_argument("--port", type=int, help="HTTP port (default: $PORT or 3000)")
+    serve.add_argument("--host", default="0.0.0.0", help="HTTP address (default: 0.0.0.0)")
+    _knowledge_option(serve)
+
+    bench = commands.add_parser("bench", help="measure latency, throughput, matching, stores")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.add_argument("--quick", action="store_true", help="a shorter run (about a minute)")
+    bench.add_argument(
+        "--redis",
+        default="redis://127.0.0.1:6379/11",
+        metavar="URL",
+        help="a Redis database the bench may flush (default: %(default)s)",
+    )
+    bench.add_argument(
+        "--soak",
+        type=float,
+        metavar="SECONDS",
+        help="instead: a soak run of SECONDS at --rate events/s, on the --redis store",
+    )
+    bench.add_argument(
+        "--rate", type=float, default=50.0, help="events per second for --soak (default: 50)"
+    )
+
+    evaluate = commands.add_parser("eval", help="score the matcher on labelled questions")
+    evaluate.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        metavar="FILE",
+        help="labelled question files (default: tests/data/questions*.yaml)",
+    )
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    _knowledge_option(evaluate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        handler = {
+            "chat": _chat,
+            "ask": _ask,
+            "check": _check,
+            "eval": _eval,
+            "serve": _serve,
+            "bench": _bench,
+        }[args.command]
+        return handler(args)
+    except KnowledgeError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(exc.problems)} problem(s) found.", file=sys.stderr)
+        return 1
+    except AdvisorError as exc:
+        print(f"advisor: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _kb(args: argparse.Namespace) -> KnowledgeBase:
+    directory = args.knowledge or Settings().advisor_knowledge
+    return load_knowledge(directory)
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from bot.adapters.terminal import run_chat
+    from bot.core.advisor import Advisor
+    from bot.store import open_store
+
+    advisor = Advisor(_kb(args), open_store(args.store))
+    try:
+        return run_chat(advisor, as_json=args.json)
+    finally:
+        advisor.store.close()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bot.adapters.slack.server import (
+        build_runtime,
+        check_settings,
+        choose_mode,
+        serve_http,
+        serve_socket,
+    )
+    from bot.adapters.slack.telemetry import configure_logging
+    from bot.core.advisor import Advisor
+    from bot.store import open_store
+
+    settings = Settings()
+    configure_logging(json_lines=settings.log_format == "json")
+    mode = choose_mode(settings, args.socket, args.http)
+    check_settings(settings, mode)
+    kb = load_knowledge(args.knowledge or settings.advisor_knowledge)
+    advisor = Advisor(kb, open_store(settings.advisor_store))
+    runtime = build_runtime(settings, advisor, mode)
+    if mode == "socket":
+        serve_socket(runtime, settings.slack_app_token or "", args.host, args.port or settings.port)
+    else:
+        serve_http(runtime, args.host, args.port or settings.port)
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from bot.bench import report
+    from bot.bench.run import Plan, run
+
+    if args.soak:
+        from bot.bench.soak import soak
+
+        result = soak(args.soak, args.rate, args.redis, report.progress)
+        report.done()
+        print(json.dumps(result) if args.json else report.soak_table(result))
+        ok = result["errors"] == 0 and result["duplicates"] == 0
+        return 0 if ok and result["answered"] == result["sent"] else 1
+    plan = Plan.quick() if args.quick else Plan.full()
+    results = run(plan, args.redis, report.progress)
+    report.done()
+    print(json.dumps(results) if args.json else report.table(results))
+    return 0 if all(t["met"] for t in results["targets"]) else 1
+
+
+def _ask(args: argparse.Namespace) -> int:
+    from bot.core import wording
+    from bot.matching.matcher import Matcher
+
+    kb = _kb(args)
+    matcher = Matcher(kb)
+    questions = (
+        [args.question]
+        if args.question is not None
+        else (line.rstrip("\r\n") for line in sys.stdin)
+    )
+    for question in questions:
+        result = matcher.match(question)
+        if result.fact_id is not None:
+            answer = wording.fact_text(kb.facts[result.fact_id])
+        elif result.status == "did_you_mean":
+            answer = wording.did_you_mean_text(kb.facts[c.fact_id] for c in result.candidates)
+        else:
+            answer = wording.NO_MATCH
+        if args.json:
+            payload = {
+                "question": question,
+                "fact_id": result.fact_id,
+                "score": result.score,
+                "alternatives": [
+                    {"fact_id": c.fact_id, "score": c.score} for c in result.alternatives[:3]
+                ],
+                "answer": answer,
+                "status": result.status,
+            }
+            print(json.dumps(payload, ensure_ascii=False), flush=True)
+        else:
+            print(answer + "\n", flush=True)
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from bot.dialog.diagram import mermaid, splice
+    from bot.dialog.verify import prove
+
+    kb = _kb(args)
+    proof = prove(kb.dialog, kb.sources[DIALOG_FILE])
+    for warning in proof.warnings:
+        print(warning, file=sys.stderr)
+    if proof.errors:
+        raise KnowledgeError(proof.errors)
+    if args.diagram:
+        diagram = mermaid(kb.dialog)
+        if args.diagram.suffix == ".md" and args.diagram.exists():
+            document = args.diagram.read_text(encoding="utf-8")
+            try:
+                diagram = splice(document, diagram)
+            except ValueError as exc:
+                raise AdvisorError(f"{args.diagram}: {exc}") from None
+        args.diagram.write_text(diagram, encoding="utf-8")
+    print(
+        f"{kb.directory}: OK: {len(kb.facts)} facts, {len(kb.dialog.factors)} factors; "
+        f"{proof.combinations} answer combinations each end in a verdict with 2+ reasons."
+    )
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from bot.evaluation import evaluate, load_questions, render_report
+    from bot.matching.matcher import Matcher
+
+    files: list[Path] = args.files or sorted(Path("tests/data").glob("questions*.yaml"))
+    if not files:
+        print("advisor eval: no FILE given and no tests/data/questions*.yaml here", file=sys.stderr)
+        return 2
+    kb = _kb(args)
+    matcher = Matcher(kb)
+    results: dict[str, Any] = {}
+    for path in files:
+        report = evaluate(matcher, load_questions(path), set(kb.facts))
+        results[str(path)] = report
+        if not args.json:
+            print(render_report(str(path), report))
+    if args.json:
+        print(json.dumps({name: r.as_json() for name, r in results.items()}))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,301 @@
+"""Advisor.handle(key, inbound) -> list[Reply]: every transport funnels into this one call.
+
+It takes the conversation's lock, loads its state, decides what the message is (a control
+word, an answer, a fact question, a request for a recommendation), and saves the new state
+with the version it loaded, so two messages of one conversation never interleave.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+from bot.core import wording
+from bot.core.delivery import Courier
+from bot.core.messages import Inbound, Reply
+from bot.dialog.engine import DialogEngine
+from bot.dialog.state import DialogState
+from bot.dialog.understanding import Control, Understanding
+from bot.kb.loader import KnowledgeBase
+from bot.matching.matcher import Matcher, MatchResult
+from bot.store.base import ConversationKey, StateStore
+
+Clock = Callable[[], float]
+
+_REMEMBERED = 8  # deliveries remembered per conversation: Slack retries within minutes
+
+_QUESTION_START = re.compile(
+    r"^\s*(what|whats|which|how|does|do|is|are|can|could|should|would|will|why|where|when)\b",
+    re.IGNORECASE,
+)
+
+
+class Advisor:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        store: StateStore,
+        *,
+        matcher: Matcher | None = None,
+        clock: Clock = time.time,
+        idle_timeout: float | None = None,
+    ) -> None:
+        self.kb = kb
+        self.store = store
+        self.matcher = matcher or Matcher(kb)
+        self.understanding = Understanding(kb.dialog, self.matcher.reader)
+        self.engine = DialogEngine(kb.dialog)
+        self.clock = clock
+        self.idle_timeout = idle_timeout or float(kb.dialog.idle_timeout_seconds)
+
+    def handle(
+        self, key: ConversationKey, inbound: Inbound, courier: Courier | None = None
+    ) -> list[Reply]:
+        """Decide the replies to `inbound` and save the conversation's new state.
+
+        Without a courier the replies are returned for the caller to show. With one, they are
+        delivered inside the transaction, at most once (see bot.core.delivery).
+        """
+        # Lock, then load: the state is read only once no other message of this
+        # conversation can change it, then saved against the version that was read.
+        with self.store.transaction(key) as stored:
+            version = stored.version if stored else 0
+            state = DialogState.model_validate(stored.data) if stored else DialogState()
+            if state.outbox:
+                version = self._finish_interrupted_turn(key, state, version, courier)
+            if inbound.delivery in state.deliveries:
+                return []  # handled already, maybe by another replica
+            before = state.model_copy(deep=True)  # what the user saw: restored if delivery fails
+            if inbound.delivery is not None:
+                state.deliveries = [*state.deliveries, inbound.delivery][-_REMEMBERED:]
+            now = self.clock()
+            replies = self._expire(state, now)
+            replies += self._step(state, inbound)
+            state.updated_at = now
+            if courier is None:
+                self._save(key, state, version)
+            else:
+                self._deliver(
+                    key,
+                    version,
+                    courier,
+                    state=state,
+                    before=before,
+                    replies=replies,
+                    delivery=inbound.delivery,
+                )
+        return replies
+
+    def _save(self, key: ConversationKey, state: DialogState, version: int) -> int:
+        return self.store.save(key, state.model_dump(mode="json", exclude_defaults=True), version)
+
+    def _deliver(
+        self,
+        key: ConversationKey,
+        version: int,
+        courier: Courier,
+        *,
+        state: DialogState,
+        before: DialogState,
+        replies: list[Reply],
+        delivery: str | None,
+    ) -> None:
+        posts = courier.render(replies)
+        turn = delivery or uuid.uuid4().hex
+        if before.phase == "idle" and state.phase == "idle":
+            # No dialog is at stake (a fact answer): a post repeated after a crash is harmless,
+            # so one save after posting is enough.
+            for index, post in enumerate(posts):
+                courier.send(turn, index, post)
+            self._save(key, state, version)
+            return
+        state.outbox, state.outbox_turn = posts, turn
+        version = self._save(key, state, version)  # decided, and owed to the user
+        try:
+            for index, post in enumerate(state.outbox):
+                courier.send(state.outbox_turn, index, post)
+        except Exception:
+            # Not delivered after every retry: back to the state the user last saw.
+            self._save(key, before, version)
+            raise
+        state.outbox, state.outbox_turn = [], ""
+        self._save(key, state, version)
+
+    def _finish_interrupted_turn(
+        self, key: ConversationKey, state: DialogState, version: int, courier: Courier | None
+    ) -> int:
+        """A replica died between deciding a turn and confirming its delivery: finish it."""
+        if courier is not None:
+            for index, post in enumerate(state.outbox):
+                if not courier.delivered(state.outbox_turn, index, post):
+                    courier.send(state.outbox_turn, index, post)
+        state.outbox, state.outbox_turn = [], ""
+        return self._save(key, state, version)
+
+    def peek(self, key: ConversationKey) -> DialogState:
+        """The stored state, read-only (adapters use it to check a click is still current)."""
+        stored = self.store.load(key)
+        return DialogState.model_validate(stored.data) if stored else DialogState()
+
+    # -- deciding what a message is -------------------------------------------------------
+
+    def _expire(self, state: DialogState, now: float) -> list[Reply]:
+        if state.phase == "asking" and now - state.updated_at > self.idle_timeout:
+            minutes = round(self.idle_timeout / 60)
+            state.phase, state.pending, state.misses = "idle", None, 0
+            state.answers, state.sources, state.history = {}, {}, []
+            return [
+                Reply(
+                    "info",
+                    f"Our earlier recommendation timed out after {minutes} minutes without a "
+                    "reply, so I've put it away. Say `recommend` to start again.",
+                )
+            ]
+        return []
+
+    def _step(self, state: DialogState, inbound: Inbound) -> list[Reply]:
+        if inbound.choice is not None:
+            return self._choice(state, inbound)
+        text = inbound.text.strip()
+        suggested, state.suggested = state.suggested, []
+        if suggested and state.phase != "asking" and text.isdigit():
+            number = int(text)
+            if 1 <= number <= len(suggested):
+                fact = self.kb.facts[suggested[number - 1]]
+                return [Reply("fact", wording.fact_text(fact), fact=fact)]
+        control = self.understanding.control(text)
+        if control is not None:
+            return self._control(state, control)
+        if self.understanding.is_recommend_command(text):
+            return self._start(state, text)  # `recommend ...` always starts (again)
+        if state.phase == "asking":
+            return self._while_asking(state, text)
+        if self.understanding.asks_for_recommendation(text):
+            return self._start(state, text)
+        if self.understanding.clean(text) == "compare":
+            return [Reply("info", wording.compare_text(self.kb.facts.values()))]
+        replies = self._fact(self.matcher.match(text))
+        state.suggested = [fact.id for fact in replies[0].suggestions]
+        return replies
+
+    def _start(self, state: DialogState, text: str) -> list[Reply]:
+        story = self.understanding.story_after_command(text)
+        return self.engine.start(state, self.understanding.story(story))
+
+    def _while_asking(self, state: DialogState, text: str) -> list[Reply]:
+        factor = self.engine.pending_factor(state)
+        assert factor is not None
+        option = self.understanding.answer(factor, text)
+        looks_like_question = text.endswith("?") or bool(_QUESTION_START.match(text))
+        if option is not None and not looks_like_question:
+            return self._answered(state, factor.id, option, text)
+        elsewhere = None if looks_like_question else self._answers_another(state, text)
+        if elsewhere is not None:
+            other, other_option = elsewhere
+            summaries = self.engine.fill(state, {other: other_option}, "answer")
+            noted = f"Noted for later: {', '.join(summaries)}. Now, the question at hand:"
+            return [Reply("info", noted), self.engine.question(state)]
+        match = self.matcher.match(text)
+        if match.status == "answered":
+            return [*self._fact(match), self.engine.question(state)]
+        if option is not None:
+            return self._answered(state, factor.id, option, text)
+        if self.understanding.asks_for_recommendation(text) and self.understanding.story(text):
+            return self._start(state, text)
+        if match.status == "did_you_mean":
+            return [*self._fact(match), self.engine.question(state)]
+        state.misses += 1
+        note = Reply("info", "Sorry, I didn't understand that answer.")
+        return (
+            [note, self.engine.question(state)]
+            if state.misses < 2
+            else [self.engine.question(state)]
+        )
+
+    def _answers_another(self, state: DialogState, text: str) -> tuple[str, str] | None:
+        """A short answer that plainly belongs to exactly one other unanswered question
+        ("minimal" while the async question is pending): keep it, rather than misread it."""
+        if len(text.split()) > 4:
+            return None
+        found = [
+            (factor.id, option)
+            for factor in self.kb.dialog.factors
+            if factor.id != state.pending and factor.id not in state.answers
+            if (option := self.understanding.exact_answer(factor, text)) is not None
+        ]
+        return found[0] if len(found) == 1 else None
+
+    def _answered(self, state: DialogState, factor_id: str, option: str, text: str) -> list[Reply]:
+        self.engine.record(state, factor_id, option, "answer")
+        # A long answer often says more: "an ML API for 10k users" also answers concurrency.
+        extra = {f: o for f, o in self.understanding.story(text).items() if f not in state.answers}
+        replies: list[Reply] = []
+        summaries = self.engine.fill(state, extra, "story")
+        if summaries:
+            replies.append(Reply("info", wording.filled_text(summaries, "answer")))
+        replies.append(self.engine.advance(state))
+        return replies
+
+    def _choice(self, state: DialogState, inbound: Inbound) -> list[Reply]:
+        choice = inbound.choice
+        assert choice is not None
+        if state.phase != "asking" or state.pending != choice.factor:
+            return [Reply("info", "That question was already answered; nothing changed.")]
+        factor = self.engine.factors[choice.factor]
+        if choice.option is None:
+            self.engine.record(state, factor.id, None, "answer")
+            return [self.engine.advance(state)]
+        if choice.option not in {o.id for o in factor.options}:
+            return [Reply("info", "That option is no longer offered; nothing changed.")]
+        return self._answered(state, factor.id, choice.option, "")
+
+    def _control(self, state: DialogState, control: Control) -> list[Reply]:
+        asking = state.phase == "asking"
+        if control is Control.HELP:
+            return [Reply("info", wording.HELP), *([self.engine.question(state)] if asking else [])]
+        if control is Control.RESTART:
+            return self.engine.start(state, {})
+        if control is Control.CANCEL:
+            if state.phase == "idle":
+                return [Reply("info", "There's nothing to cancel. Say `recommend` to start.")]
+            state.phase, state.pending, state.misses = "idle", None, 0
+            state.answers, state.sources, state.history = {}, {}, []
+            return [Reply("info", "Okay, I've stopped. Say `recommend` any time to start again.")]
+        if control is Control.BACK:
+            if state.phase == "idle":
+                return [Reply("info", "There's no question to go back to. Say `recommend`.")]
+            return self.engine.back(state)
+        if control is Control.WHY:
+            return self._why(state)
+        if not asking:  # SKIP
+            return [Reply("info", "There's no question to skip. Say `recommend` to start.")]
+        assert state.pending is not None
+        self.engine.record(state, state.pending, None, "answer")
+        return [self.engine.advance(state)]
+
+    def _why(self, state: DialogState) -> list[Reply]:
+        factor = self.engine.pending_factor(state)
+        if state.phase == "asking" and factor is not None:
+            return [Reply("info", f"Why I ask: {factor.why}"), self.engine.question(state)]
+        if state.phase == "done":
+            rec = self.engine.recommendation(state)
+            lines = [
+                f"Each answer adds weight to one side; the side with more wins. Flask "
+                f"{rec.scores['flask']:g}, FastAPI {rec.scores['fastapi']:g}.",
+                *(f"- {r.text} (see: {self.kb.facts[r.fact_id].title})" for r in rec.reasons),
+            ]
+            return [Reply("info", "\n".join(lines))]
+        return [Reply("info", "I ask a few questions before recommending. Say `recommend`.")]
+
+    # -- fact answers ------------------------------------------------------------------------
+
+    def _fact(self, match: MatchResult) -> list[Reply]:
+        if match.status == "answered":
+            fact = self.kb.facts[match.candidates[0].fact_id]
+            return [Reply("fact", wording.fact_text(fact), fact=fact)]
+        if match.status == "did_you_mean":
+            facts = tuple(self.kb.facts[c.fact_id] for c in match.candidates)
+            return [Reply("did_you_mean", wording.did_you_mean_text(facts), suggestions=facts)]
+        return [Reply("no_match", wording.NO_MATCH)]

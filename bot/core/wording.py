@@ -1,0 +1,89 @@
+"""The advisor's words, as plain text: facts, questions, verdicts and help.
+
+Plain text is what `advisor ask`, `advisor chat` and Slack's fallback `text` show; the Slack
+adapter builds Block Kit from the same structured Reply, not from these strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot.core.messages import QuestionView
+from bot.dialog.scoring import DISPLAY_NAME, Recommendation
+from bot.kb.models import Fact
+
+NO_MATCH = (
+    "I don't have an answer for that. I compare Flask and FastAPI: performance, async, "
+    "validation, API docs, templates, scaling, ML serving and more. Ask about one of those, "
+    "say `compare` for everything side by side, or `recommend` to get a recommendation "
+    "for your project."
+)
+
+HELP = (
+    "I help you choose between Flask and FastAPI.\n"
+    '- Ask a question: "is fastapi faster?", "does flask support websockets?"\n'
+    "- `recommend` (or `recommend <what you're building>`): a few questions, then a verdict "
+    "with its reasons.\n"
+    "- `compare`: every aspect side by side.\n"
+    "During a recommendation: answer with a number, an option or your own words; "
+    "`skip`, `back`, `restart`, `cancel` and `why` work at any time."
+)
+
+START = "Let's find the right framework for your project. A few quick questions:"
+
+
+def fact_text(fact: Fact) -> str:
+    return f"{fact.title}\nFlask: {fact.flask}\nFastAPI: {fact.fastapi}\nIn short: {fact.verdict}"
+
+
+def did_you_mean_text(facts: Iterable[Fact]) -> str:
+    listed = "\n".join(f"{n}. {fact.title}" for n, fact in enumerate(facts, 1))
+    return f"I'm not sure which aspect you mean. Did you mean:\n{listed}\nReply with a number."
+
+
+def compare_text(facts: Iterable[Fact]) -> str:
+    return "\n\n".join(
+        f"{fact.title}\n  Flask: {fact.flask}\n  FastAPI: {fact.fastapi}" for fact in facts
+    )
+
+
+def question_text(question: QuestionView) -> str:
+    head = f"({question.number}/{question.total}) {question.prompt}"
+    options = "\n".join(f"  {n}. {o.label}" for n, o in enumerate(question.options, 1))
+    if question.numbered_only:
+        return (
+            f"Sorry, I didn't catch that. {question.prompt}\n{options}\n"
+            "Please reply with just a number, or `skip`."
+        )
+    return f"{head}\n{options}\n(Or `skip`, `back`, `why`.)"
+
+
+def headline(rec: Recommendation) -> str:
+    """The verdict in a few words, worded by how strong it is (terminal and Slack alike)."""
+    name = DISPLAY_NAME[rec.framework]
+    return {
+        "strong": f"Use {name}",
+        "leaning": f"Leaning {name}",
+        "toss-up": f"A close call, slightly in favour of {name}",
+    }[rec.strength]
+
+
+def verdict_text(rec: Recommendation) -> str:
+    lines = [
+        f"Recommendation: {headline(rec)}. (confidence {rec.confidence:.2f}, {rec.strength})",
+        f"Score: Flask {rec.scores['flask']:g} | FastAPI {rec.scores['fastapi']:g}",
+        "Why:",
+        *(f"- {reason.text}" for reason in rec.reasons),
+    ]
+    if rec.trade_off is not None:
+        lines.append(f"Trade-off: {rec.trade_off.text}")
+    if rec.flip is not None:
+        lines.append(rec.flip.text)
+    else:
+        lines.append("No single different answer would change this verdict.")
+    return "\n".join(lines)
+
+
+def filled_text(summaries: list[str], origin: str) -> str:
+    joined = ", ".join(summaries)
+    return f"From your {origin}: {joined}. Change any of these with `back`."

@@ -1,0 +1,50 @@
+"""A Mermaid diagram of the dialog, generated from dialog.yaml so it can never go stale."""
+
+from __future__ import annotations
+
+from bot.kb.dialog_models import DialogFile
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', "'") + '"'
+
+
+def mermaid(dialog: DialogFile) -> str:
+    factors = {f.id: f for f in dialog.factors}
+    lines = ["flowchart TD", '    start(["recommend [story]"])']
+    lines.append('    story["fill every factor the story answers"]')
+    lines.append("    start --> story")
+    previous = "story"
+    for factor_id in dialog.order:
+        factor = factors[factor_id]
+        options = "<br/>".join(f"{n}. {o.label}" for n, o in enumerate(factor.options, 1))
+        lines.append(f"    {factor_id}{{{_quote(factor.question)}}}")
+        lines.append(f"    {factor_id}_opts[{_quote(options)}]")
+        lines.append(f"    {factor_id} --- {factor_id}_opts")
+        label = "next unanswered" if previous == "story" else "answer or skip"
+        lines.append(f"    {previous} -->|{label}| {factor_id}")
+        previous = factor_id
+    lines.append('    verdict(["verdict: framework, confidence, reasons, flip"])')
+    lines.append(f"    {previous} -->|answer or skip| verdict")
+    for factor in dialog.factors:
+        for rule in factor.infer:
+            values = " or ".join(rule.when.is_any)
+            lines.append(
+                f"    {rule.when.factor} -.->|{values}: {factor.id} = {rule.value}, not asked|"
+                f" {factor.id}"
+            )
+    lines.append('    controls["any time: back, restart, cancel, why, help, skip"]')
+    return "\n".join(lines) + "\n"
+
+
+START_MARK = "<!-- dialog-diagram:start -->"
+END_MARK = "<!-- dialog-diagram:end -->"
+
+
+def splice(document: str, diagram: str) -> str:
+    """`document` with the text between the diagram markers replaced by `diagram`."""
+    head, found, rest = document.partition(START_MARK)
+    _, found_end, tail = rest.partition(END_MARK)
+    if not (found and found_end):
+        raise ValueError(f"the document has no {START_MARK} ... {END_MARK} block")
+    return f"{head}{START_MARK}\n```mermaid\n{diagram}```\n{END_MARK}{tail}"

@@ -1,0 +1,122 @@
+"""The recommendation dialog as transitions on a DialogState: fill, ask, go back, conclude.
+
+The engine decides what to ask next from the answers alone (order, inference and skips are
+dialog.yaml data); the Advisor decides whether a message is an answer at all.
+"""
+
+from __future__ import annotations
+
+from bot.core import wording
+from bot.core.messages import OptionView, QuestionView, Reply
+from bot.dialog.scoring import Recommendation, recommend
+from bot.dialog.state import DialogState, Source
+from bot.kb.dialog_models import DialogFile, Factor
+
+
+class DialogEngine:
+    def __init__(self, dialog: DialogFile) -> None:
+        self.dialog = dialog
+        self.factors = {factor.id: factor for factor in dialog.factors}
+
+    def start(self, state: DialogState, filled: dict[str, str]) -> list[Reply]:
+        """Begin (or begin again), taking every factor a story already answered."""
+        state.phase = "asking"
+        state.answers, state.sources, state.history = {}, {}, []
+        state.pending, state.misses = None, 0
+        replies = [Reply("info", wording.START, extras={"event": "dialog_started"})]
+        summaries = self.fill(state, filled, "story")
+        if summaries:
+            replies.append(Reply("info", wording.filled_text(summaries, "message")))
+        replies.append(self.advance(state))
+        return replies
+
+    def fill(self, state: DialogState, filled: dict[str, str], source: Source) -> list[str]:
+        """Record answers in dialog order; returns what was understood, for the user to see."""
+        summaries: list[str] = []
+        for factor_id in self.dialog.order:
+            option_id = filled.get(factor_id)
+            if option_id is None or factor_id in state.answers:
+                continue
+            self.record(state, factor_id, option_id, source)
+            summaries.append(self.factors[factor_id].option(option_id).summary)
+        return summaries
+
+    def record(
+        self, state: DialogState, factor_id: str, option_id: str | None, source: Source
+    ) -> None:
+        state.answers[factor_id] = option_id
+        state.sources[factor_id] = source
+        state.history.append(factor_id)
+        if state.pending == factor_id:
+            state.pending, state.misses = None, 0
+
+    def advance(self, state: DialogState) -> Reply:
+        """Ask the next question that is neither answered nor inferable, or give the verdict."""
+        self._infer(state)
+        for factor_id in self.dialog.order:
+            if factor_id not in state.answers:
+                state.phase, state.pending = "asking", factor_id
+                return self.question(state)
+        state.phase, state.pending, state.misses = "done", None, 0
+        rec = self.recommendation(state)
+        return Reply("verdict", wording.verdict_text(rec), recommendation=rec)
+
+    def _infer(self, state: DialogState) -> None:
+        changed = True
+        while changed:
+            changed = False
+            for factor in self.dialog.factors:
+                if factor.id in state.answers:
+                    continue
+                for rule in factor.infer:
+                    if state.answers.get(rule.when.factor) in rule.when.is_any:
+                        self.record(state, factor.id, rule.value, "inferred")
+                        changed = True
+                        break
+
+    def question(self, state: DialogState) -> Reply:
+        view = self.view(state)
+        return Reply("question", wording.question_text(view), question=view)
+
+    def view(self, state: DialogState) -> QuestionView:
+        assert state.pending is not None
+        factor = self.factors[state.pending]
+        asked = sum(1 for s in state.sources.values() if s == "answer")
+        remaining = sum(
+            1 for f in self.dialog.order if f not in state.answers and not self._inferable(f, state)
+        )
+        return QuestionView(
+            factor=factor.id,
+            prompt=factor.question,
+            options=tuple(OptionView(o.id, o.label) for o in factor.options),
+            why=factor.why,
+            number=asked + 1,
+            total=asked + max(remaining, 1),
+            numbered_only=state.misses >= 2,
+        )
+
+    def _inferable(self, factor_id: str, state: DialogState) -> bool:
+        factor = self.factors[factor_id]
+        return any(state.answers.get(r.when.factor) in r.when.is_any for r in factor.infer)
+
+    def back(self, state: DialogState) -> list[Reply]:
+        """Re-ask the last question the user answered (or the story filled)."""
+        while state.history and state.sources.get(state.history[-1]) == "inferred":
+            state.forget(state.history[-1])
+        if not state.history:
+            note = Reply("info", "This is the first question; there is nothing to go back to.")
+            return [note, self.advance(state)]
+        factor_id = state.history[-1]
+        state.forget(factor_id)
+        # Inferences that rested on the answer being changed go with it.
+        for other in list(state.history):
+            if state.sources.get(other) == "inferred":
+                state.forget(other)
+        state.phase, state.pending, state.misses = "asking", factor_id, 0
+        return [self.question(state)]
+
+    def recommendation(self, state: DialogState) -> Recommendation:
+        return recommend(self.dialog, state.answers)
+
+    def pending_factor(self, state: DialogState) -> Factor | None:
+        return self.factors.get(state.pending) if state.pending else None

@@ -1,0 +1,43 @@
+"""A conversation's state, as stored: plain JSON, so every store backend round-trips it.
+
+Everything derivable (the next question, the verdict) is computed from `answers` and the dialog,
+never stored, so a dialog.yaml edit cannot leave a stored conversation inconsistent.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Phase = Literal["idle", "asking", "done"]
+Source = Literal["story", "answer", "inferred"]
+
+
+class DialogState(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    phase: Phase = "idle"
+    # factor -> option id; None means the user skipped it (unknown).
+    answers: dict[str, str | None] = Field(default_factory=dict)
+    sources: dict[str, Source] = Field(default_factory=dict)
+    # Factors in the order they were filled, so `back` can walk them in reverse.
+    history: list[str] = Field(default_factory=list)
+    pending: str | None = None
+    misses: int = 0
+    # Facts offered as "did you mean" outside a dialog; a number picks one.
+    suggested: list[str] = Field(default_factory=list)
+    # The last deliveries handled: saved with the state they produced, so a redelivery that
+    # reaches another replica (even after the first one died mid-turn) is recognised exactly.
+    deliveries: list[str] = Field(default_factory=list)
+    # Posts of the current turn not yet confirmed delivered (see bot.core.delivery).
+    outbox: list[dict[str, Any]] = Field(default_factory=list)
+    outbox_turn: str = ""
+    # Seconds since the epoch, from the clock the Advisor was given.
+    updated_at: float = 0.0
+
+    def forget(self, factor: str) -> None:
+        self.answers.pop(factor, None)
+        self.sources.pop(factor, None)
+        if factor in self.history:
+            self.history.remove(factor)

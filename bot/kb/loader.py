@@ -1,0 +1,193 @@
+"""Load knowledge/ into a KnowledgeBase, or raise KnowledgeError with every problem at once.
+
+An author who fixes one error only to be shown the next gives up; so each file is validated in
+full, then the files are checked against each other, and only then is anything reported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from bot.errors import KnowledgeError, Problem
+from bot.kb.dialog_checks import check_dialog_references
+from bot.kb.dialog_models import DialogFile
+from bot.kb.models import REQUIRED_FACT_IDS, Fact, FactsFile, MatchingFile
+from bot.kb.source import Loc, SourceFile, read_yaml
+
+FACTS_FILE = "facts.yaml"
+MATCHING_FILE = "matching.yaml"
+DIALOG_FILE = "dialog.yaml"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Everything the advisor knows, validated. Facts keep the order of facts.yaml."""
+
+    directory: Path
+    facts: dict[str, Fact]
+    matching: MatchingFile
+    dialog: DialogFile
+    # The parsed files, with line numbers, for checks that report `file:line`.
+    sources: dict[str, SourceFile]
+
+
+def bundled_knowledge_dir() -> Path:
+    """knowledge/ inside the installed package, or at the top of a source checkout."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "knowledge", package.parent / "knowledge"):
+        if (candidate / FACTS_FILE).is_file():
+            return candidate
+    return package.parent / "knowledge"
+
+
+def load_knowledge(directory: Path | None = None) -> KnowledgeBase:
+    """Read and validate a knowledge directory; raise KnowledgeError listing every problem."""
+    directory = directory or bundled_knowledge_dir()
+    problems: list[Problem] = []
+    if not directory.is_dir():
+        raise KnowledgeError([Problem(directory, 0, "knowledge directory not found")])
+    facts_src, facts = _parse(directory / FACTS_FILE, FactsFile, problems)
+    matching_src, matching = _parse(directory / MATCHING_FILE, MatchingFile, problems)
+    dialog_src, dialog = _parse(directory / DIALOG_FILE, DialogFile, problems)
+    if facts_src is not None and facts is not None:
+        problems += _check_facts(facts_src, facts)
+    # Cross-file checks run even when facts.yaml has errors of its own, against the ids it
+    # does declare, so an author sees every problem in one run.
+    fact_ids = _declared_fact_ids(facts_src)
+    if fact_ids is not None and matching_src is not None and matching is not None:
+        problems += _check_matching(matching_src, matching, fact_ids)
+    if fact_ids is not None and dialog_src is not None and dialog is not None:
+        problems += check_dialog_references(dialog_src, dialog, fact_ids)
+    if problems or facts is None or matching is None or dialog is None:
+        raise KnowledgeError(problems)
+    return KnowledgeBase(
+        directory=directory,
+        facts={fact.id: fact for fact in facts.facts},
+        matching=matching,
+        dialog=dialog,
+        sources={
+            name: src
+            for name, src in (
+                (FACTS_FILE, facts_src),
+                (MATCHING_FILE, matching_src),
+                (DIALOG_FILE, dialog_src),
+            )
+            if src is not None
+        },
+    )
+
+
+def _declared_fact_ids(source: SourceFile | None) -> set[str] | None:
+    if source is None or not isinstance(source.data, dict):
+        return None
+    entries = source.data.get("facts")
+    if not isinstance(entries, list):
+        return None
+    return {e["id"] for e in entries if isinstance(e, dict) and isinstance(e.get("id"), str)}
+
+
+def _parse(
+    path: Path, model: type[M], problems: list[Problem]
+) -> tuple[SourceFile | None, M | None]:
+    source, found = read_yaml(path)
+    problems += found
+    if source is None:
+        return None, None
+    if not isinstance(source.data, dict):
+        problems.append(source.problem((), "expected a mapping at the top of the file"))
+        return source, None
+    try:
+        return source, model.model_validate(source.data)
+    except ValidationError as exc:
+        problems += (_problem(source, error) for error in exc.errors())
+        return source, None
+
+
+def _problem(source: SourceFile, error: Any) -> Problem:
+    loc: Loc = tuple(error["loc"])
+    where = ".".join(str(part) for part in loc)
+    kind = error["type"]
+    if kind == "missing":
+        message = f"{where}: required field is missing"
+    elif kind == "extra_forbidden":
+        message = f"{where}: unknown field"
+    else:
+        message = f"{where}: {error['msg']}" if where else str(error["msg"])
+        if kind.endswith("_type") or kind.startswith("string_"):
+            value = error.get("input")
+            message += f" (got {_shown(value)})"
+            if kind == "string_type" and (value is None or isinstance(value, bool | int | float)):
+                # YAML reads yes/no/on/off/null and bare numbers as non-strings.
+                message += "; put it in quotes to make it text"
+    return source.problem(loc, message)
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _check_facts(source: SourceFile, facts: FactsFile) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    owner_of_phrasing: dict[str, str] = {}
+    for index, fact in enumerate(facts.facts):
+        if fact.id in seen:
+            problems.append(
+                source.problem(
+                    ("facts", index, "id"),
+                    f"duplicate fact id '{fact.id}' (first defined on line {seen[fact.id]})",
+                )
+            )
+            continue
+        seen[fact.id] = source.line_of(("facts", index, "id"))
+        for p_index, phrasing in enumerate(fact.phrasings):
+            key = " ".join(phrasing.lower().split())
+            other = owner_of_phrasing.setdefault(key, fact.id)
+            if other != fact.id:
+                problems.append(
+                    source.problem(
+                        ("facts", index, "phrasings", p_index),
+                        f"phrasing '{phrasing}' is also a phrasing of fact '{other}'",
+                    )
+                )
+    missing = [fact_id for fact_id in REQUIRED_FACT_IDS if fact_id not in seen]
+    if missing:
+        problems.append(source.problem(("facts",), f"missing required facts: {', '.join(missing)}"))
+    return problems
+
+
+def _check_matching(
+    source: SourceFile, matching: MatchingFile, fact_ids: set[str]
+) -> list[Problem]:
+    problems = list(_unknown_ids(source, [(("fallback_fact",), matching.fallback_fact)], fact_ids))
+    problems += _unknown_ids(
+        source, [(("down_weighted", key), key) for key in matching.down_weighted], fact_ids
+    )
+    for index, pattern in enumerate(matching.howto_patterns):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            problems.append(
+                source.problem(
+                    ("howto_patterns", index),
+                    f"pattern {pattern!r} is not a valid regular expression: {exc}",
+                )
+            )
+    return problems
+
+
+def _unknown_ids(
+    source: SourceFile, refs: Iterable[tuple[Loc, str]], fact_ids: set[str]
+) -> Iterable[Problem]:
+    for loc, fact_id in refs:
+        if fact_id not in fact_ids:
+            yield source.problem(loc, f"unknown fact id '{fact_id}'")

@@ -1,0 +1,27 @@
+"""Every environment variable the advisor reads, in one place (INTERFACES.md section 5)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN", repr=False)
+    slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET", repr=False)
+    slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN", repr=False)
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    advisor_store: str = Field(default="sqlite:///var/advisor.sqlite3", alias="ADVISOR_STORE")
+    advisor_knowledge: Path | None = Field(default=None, alias="ADVISOR_KNOWLEDGE")
+    port: int = Field(default=3000, alias="PORT", ge=1, le=65535)
+    # Operability (issue 7): JSON log lines by default; message text only when opted in.
+    log_format: str = Field(default="json", alias="ADVISOR_LOG_FORMAT", pattern="^(json|text)$")
+    log_text: bool = Field(default=False, alias="ADVISOR_LOG_TEXT")
+    # Seconds before a Slack Web API call counts as timed out (it is then retried).
+    slack_timeout: int = Field(default=10, alias="ADVISOR_SLACK_TIMEOUT", ge=1, le=60)
+    # Messages a user may send per minute, across all replicas (0: no limit).
+    rate_limit: int = Field(default=30, alias="ADVISOR_RATE_LIMIT", ge=0)

@@ -1,0 +1,81 @@
+"""The conversation store contract (after aiogram's fsm/storage/base.py).
+
+A frozen key, an abstract base with a few primitives, and the rule every caller follows:
+lock, then load, then save with the version that was loaded. Backends live one per module and
+are reached through `open_store(url)`; only store/redis.py imports redis.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ConversationKey:
+    """Who is talking, where: one dialog per (surface, team, channel, thread, user)."""
+
+    surface: str
+    team: str = ""
+    channel: str = ""
+    thread: str = ""
+    user: str = ""
+
+    def as_string(self) -> str:
+        return ":".join((self.surface, self.team, self.channel, self.thread, self.user))
+
+
+@dataclass(frozen=True)
+class Stored:
+    data: JSON
+    version: int
+
+
+class StateStore(ABC):
+    """Primitives every backend provides. Values are JSON objects."""
+
+    @abstractmethod
+    def lock(self, key: ConversationKey) -> Any:
+        """A context manager held while a message of this conversation is handled."""
+
+    @abstractmethod
+    def load(self, key: ConversationKey) -> Stored | None: ...
+
+    @abstractmethod
+    def save(self, key: ConversationKey, data: JSON, expected_version: int) -> int:
+        """Store `data` if the stored version is still `expected_version` (0: absent).
+
+        Returns the new version; raises StaleStateError when another writer got there first.
+        """
+
+    @abstractmethod
+    def delete(self, key: ConversationKey) -> None: ...
+
+    @abstractmethod
+    def first_delivery(self, delivery_id: str, ttl_seconds: float) -> bool:
+        """True the first time `delivery_id` is seen within `ttl_seconds`, False for a repeat."""
+
+    @abstractmethod
+    def hit(self, name: str, window_seconds: int) -> int:
+        """Count one event against `name` in the current fixed window; the count so far.
+
+        Shared by every replica on the store, so a per-user rate limit holds cluster-wide.
+        """
+
+    def ping(self) -> bool:
+        """Whether the store can serve now (for /healthz)."""
+        return True
+
+    def close(self) -> None:  # noqa: B027 - optional hook; most backends hold nothing
+        """Release connections and files."""
+
+    @contextmanager
+    def transaction(self, key: ConversationKey) -> Iterator[Stored | None]:
+        """Lock, then load: the state is read only once no one else can change it."""
+        with self.lock(key):
+            yield self.load(key)

@@ -1,0 +1,63 @@
+"""In-process store for `advisor chat` and the tests. Not shared between processes."""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+
+from bot.errors import StaleStateError
+from bot.store.base import JSON, ConversationKey, StateStore, Stored
+from bot.store.locks import StripedLocks
+
+
+class MemoryStore(StateStore):
+    def __init__(self) -> None:
+        self._data: dict[ConversationKey, Stored] = {}
+        self._guard = threading.Lock()
+        self._locks = StripedLocks()
+        self._deliveries: dict[str, float] = {}
+        self._hits: dict[tuple[str, int], int] = {}
+
+    def lock(self, key: ConversationKey) -> threading.RLock:
+        return self._locks(key)
+
+    def load(self, key: ConversationKey) -> Stored | None:
+        stored = self._data.get(key)
+        return Stored(copy.deepcopy(stored.data), stored.version) if stored else None
+
+    def save(self, key: ConversationKey, data: JSON, expected_version: int) -> int:
+        with self._guard:
+            current = self._data.get(key)
+            version = current.version if current else 0
+            if version != expected_version:
+                raise StaleStateError(
+                    f"{key.as_string()}: version {version}, expected {expected_version}"
+                )
+            self._data[key] = Stored(copy.deepcopy(data), version + 1)
+            return version + 1
+
+    def delete(self, key: ConversationKey) -> None:
+        with self._guard:
+            self._data.pop(key, None)
+
+    def first_delivery(self, delivery_id: str, ttl_seconds: float) -> bool:
+        now = time.monotonic()
+        with self._guard:
+            seen = self._deliveries.get(delivery_id)
+            if seen is not None and now - seen < ttl_seconds:
+                return False
+            self._deliveries[delivery_id] = now
+            if len(self._deliveries) > 100_000:
+                cutoff = now - ttl_seconds
+                self._deliveries = {k: v for k, v in self._deliveries.items() if v >= cutoff}
+            return True
+
+    def hit(self, name: str, window_seconds: int) -> int:
+        window = int(time.time() // window_seconds)
+        with self._guard:
+            if len(self._hits) > 100_000:
+                self._hits = {k: v for k, v in self._hits.items() if k[1] >= window}
+            count = self._hits.get((name, window), 0) + 1
+            self._hits[(name, window)] = count
+            return count

@@ -1,0 +1,141 @@
+"""The store for many replicas: conversations and deliveries in Redis (the only module that
+imports redis).
+
+Key layout (prefix `advisor:` by default):
+    advisor:conv:<surface>:<team>:<channel>:<thread>:<user>   hash {data: JSON, v: version}
+    advisor:lock:<conversation key>                            redis-py Lock (token value)
+    advisor:delivery:<event or action id>                      "1", expires after the TTL
+    advisor:hits:<user>:<minute>                               a counter for the rate limit
+
+A replica that dies holding a lock loses it after `lock_timeout` seconds; a replica that
+outlives its lock (a long GC pause) is fenced by the version check in SAVE_SCRIPT, so it can
+never overwrite a newer state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import redis
+from redis.exceptions import LockError, LockNotOwnedError, RedisError
+
+from bot.errors import StaleStateError, StoreError
+from bot.store.base import JSON, ConversationKey, StateStore, Stored
+
+# KEYS[1]: conversation hash. ARGV: expected version, JSON data, TTL seconds.
+SAVE_SCRIPT = """
+local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if current ~= tonumber(ARGV[1]) then
+  return -1
+end
+redis.call('HSET', KEYS[1], 'data', ARGV[2], 'v', current + 1)
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return current + 1
+"""
+
+
+class RedisStore(StateStore):
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        prefix: str = "advisor:",
+        lock_timeout: float = 10.0,
+        conversation_ttl: int = 7 * 24 * 3600,
+    ) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.lock_timeout = lock_timeout
+        self.conversation_ttl = conversation_ttl
+        self._save = client.register_script(SAVE_SCRIPT)
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> RedisStore:
+        client = redis.Redis.from_url(
+            url, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30
+        )
+        return cls(client, **options)
+
+    def _conversation(self, key: ConversationKey) -> str:
+        return f"{self.prefix}conv:{key.as_string()}"
+
+    @contextlib.contextmanager
+    def lock(self, key: ConversationKey) -> Iterator[None]:
+        lock = self.client.lock(
+            f"{self.prefix}lock:{key.as_string()}",
+            timeout=self.lock_timeout,
+            blocking_timeout=self.lock_timeout + 5,
+        )
+        try:
+            acquired = lock.acquire()
+        except RedisError as exc:
+            raise StoreError(f"redis: cannot lock {key.as_string()}: {exc}") from exc
+        if not acquired:
+            raise StoreError(f"redis: timed out waiting for the lock on {key.as_string()}")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(LockNotOwnedError, LockError, RedisError):
+                lock.release()  # expired already: the version check fenced any late write
+
+    def load(self, key: ConversationKey) -> Stored | None:
+        try:
+            data, version = self.client.hmget(self._conversation(key), ["data", "v"])
+        except RedisError as exc:
+            raise StoreError(f"redis: cannot read {key.as_string()}: {exc}") from exc
+        if data is None:
+            return None
+        return Stored(json.loads(data), int(version or 0))
+
+    def save(self, key: ConversationKey, data: JSON, expected_version: int) -> int:
+        text = json.dumps(data, separators=(",", ":"))
+        try:
+            result = self._save(
+                keys=[self._conversation(key)],
+                args=[expected_version, text, self.conversation_ttl],
+            )
+        except RedisError as exc:
+            raise StoreError(f"redis: cannot write {key.as_string()}: {exc}") from exc
+        if int(result) < 0:
+            raise StaleStateError(f"{key.as_string()}: not at version {expected_version}")
+        return int(result)
+
+    def delete(self, key: ConversationKey) -> None:
+        try:
+            self.client.delete(self._conversation(key))
+        except RedisError as exc:
+            raise StoreError(f"redis: cannot delete {key.as_string()}: {exc}") from exc
+
+    def first_delivery(self, delivery_id: str, ttl_seconds: float) -> bool:
+        try:
+            created = self.client.set(
+                f"{self.prefix}delivery:{delivery_id}", "1", nx=True, ex=max(1, int(ttl_seconds))
+            )
+        except RedisError as exc:
+            raise StoreError(f"redis: cannot record delivery {delivery_id}: {exc}") from exc
+        return bool(created)
+
+    def hit(self, name: str, window_seconds: int) -> int:
+        window = int(time.time() // window_seconds)
+        key = f"{self.prefix}hits:{name}:{window}"
+        try:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.incr(key)
+            pipe.expire(key, window_seconds * 2)
+            count, _ = pipe.execute()
+        except RedisError as exc:
+            raise StoreError(f"redis: cannot count {name}: {exc}") from exc
+        return int(count)
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.client.ping())
+        except RedisError:
+            return False
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,173 @@
+"""The embedded default store: one SQLite file (under ./var/), WAL, one transaction per save.
+
+Locks are per key and in-process, so one replica may use a file; several replicas need the
+Redis store (the version check still refuses a save that lost a race, rather than overwrite).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+from bot.errors import StaleStateError, StoreError
+from bot.store.base import JSON, ConversationKey, StateStore, Stored
+from bot.store.locks import StripedLocks
+from bot.store.memory import MemoryStore
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations (
+    key TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    updated_at REAL NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS deliveries (
+    id TEXT PRIMARY KEY,
+    seen_at REAL NOT NULL
+) WITHOUT ROWID;
+"""
+
+
+class SQLiteStore(StateStore):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create {path.parent}: {exc}") from None
+        self._local = threading.local()
+        self._guard = threading.Lock()
+        # One writer at a time, queued in-process: SQLite's own busy handler sleeps with
+        # backoff, which under concurrent turns cost far more than the writes themselves.
+        self._writer = threading.Lock()
+        self._hits = MemoryStore()
+        self._locks = StripedLocks()
+        self._connections: list[sqlite3.Connection] = []
+        with self._errors("open"):
+            connection = self._connection()
+            connection.executescript(_SCHEMA)
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            # One connection per thread; check_same_thread=False only so close() can run
+            # from the thread that shuts the store down.
+            connection = sqlite3.connect(
+                self.path, timeout=5.0, isolation_level=None, check_same_thread=False
+            )
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+            self._local.connection = connection
+            with self._guard:
+                self._connections.append(connection)
+        return connection
+
+    def _errors(self, action: str) -> _Translate:
+        return _Translate(f"sqlite {self.path}: cannot {action}")
+
+    def lock(self, key: ConversationKey) -> threading.RLock:
+        return self._locks(key)
+
+    def load(self, key: ConversationKey) -> Stored | None:
+        with self._errors("read"):
+            row = (
+                self._connection()
+                .execute(
+                    "SELECT data, version FROM conversations WHERE key = ?", (key.as_string(),)
+                )
+                .fetchone()
+            )
+        if row is None:
+            return None
+        return Stored(json.loads(row[0]), int(row[1]))
+
+    def save(self, key: ConversationKey, data: JSON, expected_version: int) -> int:
+        text = json.dumps(data, separators=(",", ":"))
+        connection = self._connection()
+        with self._writer, self._errors("write"):
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                if expected_version == 0:
+                    cursor = connection.execute(
+                        "INSERT OR IGNORE INTO conversations VALUES (?, ?, 1, ?)",
+                        (key.as_string(), text, time.time()),
+                    )
+                else:
+                    cursor = connection.execute(
+                        "UPDATE conversations SET data = ?, version = version + 1, "
+                        "updated_at = ? WHERE key = ? AND version = ?",
+                        (text, time.time(), key.as_string(), expected_version),
+                    )
+                if cursor.rowcount != 1:
+                    connection.execute("ROLLBACK")
+                    raise StaleStateError(f"{key.as_string()}: not at version {expected_version}")
+                connection.execute("COMMIT")
+            except sqlite3.Error:
+                connection.execute("ROLLBACK")
+                raise
+        return expected_version + 1
+
+    def delete(self, key: ConversationKey) -> None:
+        with self._writer, self._errors("write"):
+            self._connection().execute(
+                "DELETE FROM conversations WHERE key = ?", (key.as_string(),)
+            )
+
+    def first_delivery(self, delivery_id: str, ttl_seconds: float) -> bool:
+        now = time.time()
+        connection = self._connection()
+        with self._writer, self._errors("write"):
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                row = connection.execute(
+                    "SELECT seen_at FROM deliveries WHERE id = ?", (delivery_id,)
+                ).fetchone()
+                first = row is None or now - float(row[0]) >= ttl_seconds
+                if first:
+                    connection.execute(
+                        "INSERT OR REPLACE INTO deliveries VALUES (?, ?)", (delivery_id, now)
+                    )
+                    connection.execute(
+                        "DELETE FROM deliveries WHERE seen_at < ?", (now - ttl_seconds,)
+                    )
+                connection.execute("COMMIT")
+            except sqlite3.Error:
+                connection.execute("ROLLBACK")
+                raise
+        return first
+
+    def hit(self, name: str, window_seconds: int) -> int:
+        # A SQLite file serves one replica, so its counts can live in this process: a rate
+        # limit then costs no disk write per message.
+        return self._hits.hit(name, window_seconds)
+
+    def ping(self) -> bool:
+        try:
+            self._connection().execute("SELECT 1").fetchone()
+        except sqlite3.Error:
+            return False
+        return True
+
+    def close(self) -> None:
+        with self._guard:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+
+class _Translate:
+    """sqlite3 errors become StoreError with a message naming the file and the action."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, error: BaseException | None, tb: object) -> None:
+        if isinstance(error, sqlite3.Error):
+            raise StoreError(f"{self.message}: {error}") from error

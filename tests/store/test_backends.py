@@ -1,0 +1,114 @@
+"""What only one backend has to prove: durability, files, key layout, lock expiry, outages."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+import redis
+
+from bot.errors import StaleStateError, StoreError
+from bot.store.base import ConversationKey
+from bot.store.redis import RedisStore
+from bot.store.sqlite import SQLiteStore
+
+KEY = ConversationKey("dm", "T1", "D1", "1700000000.000100", "U1")
+
+
+def test_sqlite_survives_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "var" / "advisor.sqlite3"
+    first = SQLiteStore(path)
+    first.save(KEY, {"phase": "asking"}, 0)
+    first.first_delivery("event:Ev1", 3600)
+    first.close()
+    second = SQLiteStore(path)
+    loaded = second.load(KEY)
+    assert loaded is not None
+    assert (loaded.data, loaded.version) == ({"phase": "asking"}, 1)
+    assert second.first_delivery("event:Ev1", 3600) is False
+    mode = second._connection().execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+    second.close()
+
+
+def test_sqlite_opened_read_only_is_a_clear_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "advisor.sqlite3"
+    store = SQLiteStore(path)
+    store.save(KEY, {"a": 1}, 0)
+    store._connection().execute("PRAGMA query_only = ON")  # what a read-only mount amounts to
+    with pytest.raises(StoreError, match=r"sqlite .*advisor.sqlite3: cannot write"):
+        store.save(KEY, {"a": 2}, 1)
+    loaded = store.load(KEY)
+    assert loaded is not None
+    assert loaded.data == {"a": 1}
+
+
+def test_sqlite_directory_that_cannot_be_made(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(StoreError, match="cannot create"):
+        SQLiteStore(blocker / "var" / "advisor.sqlite3")
+
+
+def test_redis_key_layout_and_size(redis_url: str) -> None:
+    store = RedisStore.from_url(redis_url)
+    state = {
+        "phase": "asking",
+        "answers": {"app_kind": "ml_model", "concurrency": "high"},
+        "sources": {"app_kind": "story", "concurrency": "story"},
+        "history": ["app_kind", "concurrency"],
+        "pending": "validation_docs",
+        "misses": 0,
+        "suggested": [],
+        "updated_at": 1700000000.123,
+    }
+    store.save(KEY, state, 0)
+    store.first_delivery("event:Ev9", 60)
+    raw = redis.Redis.from_url(redis_url)
+    keys = sorted(k.decode() for k in raw.keys("*"))
+    assert keys == ["advisor:conv:dm:T1:D1:1700000000.000100:U1", "advisor:delivery:event:Ev9"]
+    conv = raw.hgetall(keys[0])
+    assert json.loads(conv[b"data"]) == state
+    assert conv[b"v"] == b"1"
+    assert 0 < raw.ttl(keys[0]) <= 7 * 24 * 3600
+    assert 0 < raw.ttl(keys[1]) <= 60
+    assert raw.memory_usage(keys[0]) < 1024
+    store.close()
+    raw.close()
+
+
+def test_redis_lock_of_a_dead_holder_expires_and_its_late_write_is_fenced(
+    redis_url: str,
+) -> None:
+    dead = RedisStore.from_url(redis_url, lock_timeout=1.0)
+    alive = RedisStore.from_url(redis_url, lock_timeout=1.0)
+    dead.save(KEY, {"n": 0}, 0)
+    lock = dead.client.lock(f"advisor:lock:{KEY.as_string()}", timeout=1.0)
+    assert lock.acquire()  # the replica that holds it is then SIGKILLed: never released
+    loaded_by_dead = dead.load(KEY)
+    assert loaded_by_dead is not None
+    started = time.monotonic()
+    with alive.transaction(KEY) as stored:
+        waited = time.monotonic() - started
+        assert stored is not None
+        alive.save(KEY, {"n": "alive"}, stored.version)
+    assert 0.5 < waited < 5
+    with pytest.raises(StaleStateError):  # a stalled holder waking up cannot overwrite
+        dead.save(KEY, {"n": "dead"}, loaded_by_dead.version)
+    final = alive.load(KEY)
+    assert final is not None
+    assert final.data == {"n": "alive"}
+    dead.close()
+    alive.close()
+
+
+def test_redis_down_is_a_store_error_and_an_unhealthy_ping() -> None:
+    store = RedisStore.from_url("redis://127.0.0.1:1/0")
+    assert store.ping() is False
+    with pytest.raises(StoreError, match="redis"):
+        store.load(KEY)
+    with pytest.raises(StoreError, match="redis"):
+        store.first_delivery("x", 10)
+    store.close()

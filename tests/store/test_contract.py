@@ -1,0 +1,144 @@
+"""One contract, three backends (after aiogram's tests/test_fsm/storage/test_storages.py)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from bot.errors import StaleStateError
+from bot.store import open_store
+from bot.store.base import ConversationKey, StateStore
+from bot.store.memory import MemoryStore
+from bot.store.redis import RedisStore
+from bot.store.sqlite import SQLiteStore
+
+KEY = ConversationKey("dm", "T1", "D1", "1700000000.000100", "U1")
+OTHER = ConversationKey("dm", "T1", "D1", "1700000000.000100", "U2")
+
+VALUES = [
+    {},
+    {"phase": "asking", "answers": {"app_kind": "api", "concurrency": None}, "misses": 2},
+    {"unicode": "héllo 👋 عربى", "nested": [1, 2.5, True, None, {"x": []}], "big": 10**15},
+]
+
+
+@pytest.mark.parametrize("value", VALUES)
+def test_json_values_round_trip(store: StateStore, value: dict[str, object]) -> None:
+    assert store.load(KEY) is None
+    assert store.save(KEY, value, 0) == 1
+    loaded = store.load(KEY)
+    assert loaded is not None
+    assert loaded.data == value
+    assert loaded.version == 1
+
+
+def test_versions_advance_and_stale_saves_are_refused(store: StateStore) -> None:
+    store.save(KEY, {"n": 1}, 0)
+    store.save(KEY, {"n": 2}, 1)
+    with pytest.raises(StaleStateError):
+        store.save(KEY, {"n": "late"}, 1)
+    with pytest.raises(StaleStateError):
+        store.save(KEY, {"n": "new?"}, 0)
+    loaded = store.load(KEY)
+    assert loaded is not None
+    assert (loaded.data, loaded.version) == ({"n": 2}, 2)
+
+
+def test_keys_are_independent_and_delete_forgets(store: StateStore) -> None:
+    store.save(KEY, {"who": "u1"}, 0)
+    store.save(OTHER, {"who": "u2"}, 0)
+    store.delete(KEY)
+    assert store.load(KEY) is None
+    other = store.load(OTHER)
+    assert other is not None
+    assert other.data == {"who": "u2"}
+    assert store.save(KEY, {"again": True}, 0) == 1
+
+
+def test_loaded_values_are_copies(store: StateStore) -> None:
+    store.save(KEY, {"answers": {"a": 1}}, 0)
+    loaded = store.load(KEY)
+    assert loaded is not None
+    loaded.data["answers"]["a"] = 99
+    again = store.load(KEY)
+    assert again is not None
+    assert again.data == {"answers": {"a": 1}}
+
+
+def test_first_delivery_is_recognised_once_within_its_ttl(store: StateStore) -> None:
+    assert store.first_delivery("event:Ev1", 60) is True
+    assert store.first_delivery("event:Ev1", 60) is False
+    assert store.first_delivery("event:Ev2", 60) is True
+    assert store.first_delivery("short", 1) is True
+    time.sleep(1.1)
+    assert store.first_delivery("short", 1) is True
+
+
+def test_ping(store: StateStore) -> None:
+    assert store.ping() is True
+
+
+def test_lock_then_load_never_loses_an_update(store: StateStore) -> None:
+    """Forty writers increment one counter: with the lock held around load+save, none is lost."""
+    store.save(KEY, {"count": 0}, 0)
+
+    def increment() -> None:
+        with store.transaction(KEY) as stored:
+            assert stored is not None
+            time.sleep(0.001)  # widen the window a missing lock would lose updates in
+            store.save(KEY, {"count": stored.data["count"] + 1}, stored.version)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for future in [pool.submit(increment) for _ in range(40)]:
+            future.result()
+    loaded = store.load(KEY)
+    assert loaded is not None
+    assert loaded.data == {"count": 40}
+    assert loaded.version == 41
+
+
+def test_the_lock_excludes_only_its_own_key(store: StateStore) -> None:
+    inside = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with store.lock(KEY):
+            inside.set()
+            release.wait(5)
+
+    # In-process stores share a fixed set of locks among keys: take a key on another one.
+    other = next(
+        candidate
+        for n in range(10_000)
+        if store.lock(candidate := ConversationKey("dm", "T1", "D1", "1.1", f"U{n}"))
+        is not store.lock(KEY)
+    )
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert inside.wait(5)
+    started = time.monotonic()
+    with store.lock(other):
+        pass  # another conversation is not blocked
+    assert time.monotonic() - started < 1.0
+    release.set()
+    holder.join()
+
+
+def test_open_store_urls(tmp_path: Path, redis_url: str) -> None:
+    assert isinstance(open_store("memory://"), MemoryStore)
+    sqlite = open_store(f"sqlite:///{tmp_path}/x/advisor.db")
+    assert isinstance(sqlite, SQLiteStore)
+    assert sqlite.path == tmp_path / "x" / "advisor.db"
+    assert isinstance(open_store(redis_url), RedisStore)
+
+
+def test_hits_count_within_a_window_per_name(store: StateStore) -> None:
+    assert [store.hit("user:U1", 60) for _ in range(3)] == [1, 2, 3]
+    assert store.hit("user:U2", 60) == 1
+    first = store.hit("short", 1)
+    time.sleep(1.05)
+    assert store.hit("short", 1) <= first  # a new window starts from one again

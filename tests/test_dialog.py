@@ -1,0 +1,317 @@
+"""Conversation transcripts with the real Advisor: slot filling, answers, controls, expiry."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.advisor import Advisor
+from tests.conftest import Clock
+from tests.transcript import Transcript
+
+
+@pytest.fixture
+def chat(advisor: Advisor) -> Transcript:
+    return Transcript(advisor)
+
+
+def finish(chat: Transcript, *answers: str) -> None:
+    for answer in answers:
+        chat.say(answer)
+
+
+def test_story_fills_factors_and_only_the_rest_is_asked(chat: Transcript) -> None:
+    chat.say("recommend we serve a pytorch model to 10k users")
+    assert "From your message: serving an ML model, high concurrency" in chat.text
+    assert chat.asking == "validation_docs"
+    assert chat.state.answers == {"app_kind": "ml_model", "concurrency": "high"}
+    finish(chat, "yes", "yes", "batteries")
+    assert chat.asking == "project_size"
+    chat.say("production")
+    rec = chat.verdict().recommendation
+    assert rec is not None
+    assert rec.framework == "fastapi"
+    assert rec.strength == "strong"
+    assert rec.confidence == 1.0
+
+
+def test_a_natural_request_starts_the_dialog(chat: Transcript) -> None:
+    chat.say("which one should I use for my ML API?")
+    assert chat.state.phase == "asking"
+    assert chat.state.answers.get("app_kind") == "ml_model"
+    assert chat.asking == "concurrency"
+
+
+def test_plain_recommend_asks_everything_in_order(chat: Transcript) -> None:
+    chat.say("recommend")
+    assert chat.asking == "app_kind"
+    assert "(1/6)" in chat.text
+    seen = [chat.asking]
+    for answer in ("1", "2", "2", "2", "1", "1"):
+        chat.say(answer)
+        seen.append(chat.asking)
+    assert seen[:6] == [
+        "app_kind",
+        "concurrency",
+        "validation_docs",
+        "async_familiarity",
+        "control",
+        "project_size",
+    ]
+    rec = chat.verdict().recommendation
+    assert rec is not None
+    assert rec.framework == "flask"
+    assert rec.answers == {
+        "app_kind": "web_app",
+        "concurrency": "low",
+        "validation_docs": "not_needed",
+        "async_familiarity": "new",
+        "control": "minimal_core",
+        "project_size": "small",
+    }
+
+
+@pytest.mark.parametrize(
+    ("answer", "option"),
+    [
+        ("not_needed", "not_needed"),
+        ("No, not important", "not_needed"),
+        ("2", "not_needed"),
+        ("nah", "not_needed"),
+        ("we dont need swagger", "not_needed"),
+        ("swagger docs please", "needed"),
+        ("YES", "needed"),
+        ("yess", "needed"),
+        ("validaton", "needed"),
+        ("we don't really need swagger", "not_needed"),
+    ],
+)
+def test_answers_by_id_label_number_and_words(chat: Transcript, answer: str, option: str) -> None:
+    chat.say("recommend a json api for lots of users")
+    assert chat.asking == "validation_docs"
+    chat.say(answer)
+    assert chat.state.answers["validation_docs"] == option
+    assert chat.asking == "async_familiarity"
+
+
+@pytest.mark.parametrize("word", ["skip", "not sure", "don't know", "Skip!", "idk"])
+def test_skip_leaves_the_factor_unknown(chat: Transcript, word: str) -> None:
+    chat.say("recommend")
+    chat.say(word)
+    assert chat.state.answers == {"app_kind": None}
+    assert chat.asking == "concurrency"
+
+
+def test_back_re_asks_the_previous_question(chat: Transcript) -> None:
+    chat.say("recommend")
+    chat.say("back")
+    assert "first question" in chat.text
+    assert chat.asking == "app_kind"
+    chat.say("api")
+    chat.say("yes")
+    assert chat.asking == "validation_docs"
+    chat.say("back")
+    assert chat.asking == "concurrency"
+    assert "concurrency" not in chat.state.answers
+    chat.say("no")
+    assert chat.state.answers == {"app_kind": "api", "concurrency": "low"}
+
+
+def test_back_after_the_verdict_reopens_the_last_question(chat: Transcript) -> None:
+    chat.say("recommend a pytorch model api for 10k users, swagger docs needed")
+    finish(chat, "yes", "batteries", "large")
+    assert chat.state.phase == "done"
+    chat.say("back")
+    assert chat.asking == "project_size"
+    chat.say("small")
+    assert chat.verdict().recommendation is not None
+
+
+def test_back_undoes_a_story_filled_factor_and_its_inference(chat: Transcript) -> None:
+    chat.say("recommend a quick prototype for a hackathon")
+    assert chat.state.answers == {"app_kind": "prototype", "project_size": "small"}
+    assert chat.state.sources["project_size"] == "inferred"
+    assert chat.asking == "concurrency"
+    chat.say("back")
+    assert chat.asking == "app_kind"
+    assert chat.state.answers == {}
+    chat.say("ml")
+    assert chat.state.answers == {"app_kind": "ml_model"}
+
+
+def test_restart_starts_over(chat: Transcript) -> None:
+    chat.say("recommend we build a json api")
+    chat.say("yes")
+    chat.say("restart")
+    assert chat.state.answers == {}
+    assert chat.asking == "app_kind"
+
+
+def test_cancel_ends_the_dialog_and_facts_still_work(chat: Transcript) -> None:
+    chat.say("cancel")
+    assert "nothing to cancel" in chat.text
+    chat.say("recommend")
+    chat.say("cancel")
+    assert chat.state.phase == "idle"
+    assert chat.asking is None
+    chat.say("1")
+    assert chat.state.phase == "idle"  # a number no longer answers anything
+    chat.say("is fastapi faster?")
+    assert chat.replies[0].fact is not None
+    assert chat.replies[0].fact.id == "performance"
+
+
+def test_why_and_help_explain_and_re_ask(chat: Transcript) -> None:
+    chat.say("recommend")
+    chat.say("api")
+    chat.say("why")
+    assert "Why I ask:" in chat.text
+    assert "event loop" in chat.text
+    assert chat.asking == "concurrency"
+    chat.say("help")
+    assert "recommend" in chat.text
+    assert chat.asking == "concurrency"
+    assert chat.state.answers == {"app_kind": "api"}
+
+
+def test_why_after_the_verdict_explains_the_scores(chat: Transcript) -> None:
+    chat.say("recommend a jinja website for a few users, team new to async")
+    finish(chat, "no", "minimal", "small")
+    chat.say("why")
+    assert "Flask" in chat.text
+    assert "Server-rendered HTML and templates" in chat.text
+
+
+def test_a_fact_question_mid_dialog_is_answered_then_the_question_re_asked(
+    chat: Transcript,
+) -> None:
+    chat.say("recommend")
+    chat.say("api")
+    before = chat.state.answers
+    chat.say("does flask support websockets?")
+    assert chat.replies[0].fact is not None
+    assert chat.replies[0].fact.id == "realtime"
+    assert chat.asking == "concurrency"
+    assert chat.state.answers == before
+
+
+def test_unintelligible_answers_list_the_options_then_only_numbers(chat: Transcript) -> None:
+    chat.say("recommend")
+    chat.say("purple monkey dishwasher")
+    assert "didn't understand" in chat.text
+    assert chat.asking == "app_kind"
+    question = next(r.question for r in chat.replies if r.question is not None)
+    assert not question.numbered_only
+    chat.say("banana")
+    question = next(r.question for r in chat.replies if r.question is not None)
+    assert question.numbered_only
+    assert "just a number" in chat.text
+    chat.say("3")
+    assert chat.state.answers == {"app_kind": "ml_model"}
+    assert chat.state.misses == 0
+
+
+def test_a_long_answer_fills_other_factors_too(chat: Transcript) -> None:
+    chat.say("recommend")
+    chat.say("an ml api serving thousands of users")
+    assert chat.state.answers["app_kind"] == "ml_model"
+    assert chat.state.answers["concurrency"] == "high"
+    assert "From your answer: high concurrency" in chat.text
+    assert chat.asking == "validation_docs"
+
+
+def test_story_negation_and_longest_phrase_win(chat: Transcript) -> None:
+    chat.say("recommend: a rest api, we don't need swagger docs, and we're new to asyncio")
+    assert chat.state.answers == {
+        "app_kind": "api",
+        "validation_docs": "not_needed",
+        "async_familiarity": "new",
+    }
+
+
+def test_conflicting_story_leaves_the_factor_to_ask(chat: Transcript) -> None:
+    chat.say("recommend: a jinja website that is also a json api")
+    assert "app_kind" not in chat.state.answers
+    assert chat.asking == "app_kind"
+
+
+def test_recommend_mid_dialog_starts_again_with_the_new_story(chat: Transcript) -> None:
+    chat.say("recommend")
+    chat.say("api")
+    chat.say("recommend we serve a tensorflow model")
+    assert chat.state.answers == {"app_kind": "ml_model"}
+
+
+def test_idle_dialog_expires_from_the_stored_time(chat: Transcript, clock: Clock) -> None:
+    chat.say("recommend")
+    chat.say("api")
+    clock.advance(3599)
+    chat.say("yes")
+    assert chat.state.answers == {"app_kind": "api", "concurrency": "high"}
+    clock.advance(3601)
+    chat.say("yes")
+    assert "timed out after 60 minutes" in chat.text
+    assert chat.state.phase == "idle"
+    assert chat.state.answers == {}
+
+
+def test_expiry_uses_a_configurable_timeout(advisor: Advisor, clock: Clock) -> None:
+    short = Advisor(
+        advisor.kb, advisor.store, matcher=advisor.matcher, clock=clock, idle_timeout=60
+    )
+    chat = Transcript(short)
+    chat.say("recommend")
+    clock.advance(61)
+    chat.say("api")
+    assert "timed out after 1 minutes" in chat.text
+
+
+def test_button_clicks_answer_the_pending_question_only(chat: Transcript) -> None:
+    chat.say("recommend")
+    chat.click("app_kind", "api")
+    assert chat.state.answers == {"app_kind": "api"}
+    state = chat.state
+    chat.click("app_kind", "web_app")  # an old button, clicked again
+    assert "already answered" in chat.text
+    assert chat.state == state.model_copy(update={"updated_at": chat.state.updated_at})
+    chat.click("concurrency", None)  # the skip button
+    assert chat.state.answers == {"app_kind": "api", "concurrency": None}
+    chat.click("validation_docs", "nonsense")
+    assert "no longer offered" in chat.text
+
+
+def test_did_you_mean_then_a_number_picks_the_fact(chat: Transcript) -> None:
+    chat.say("can i stream llm tokens to the client")
+    assert chat.replies[0].kind == "did_you_mean"
+    ids = [f.id for f in chat.replies[0].suggestions]
+    chat.say("2")
+    assert chat.replies[0].fact is not None
+    assert chat.replies[0].fact.id == ids[1]
+
+
+def test_conversations_of_two_users_are_separate(advisor: Advisor) -> None:
+    alice, bob = Transcript(advisor, "UALICE"), Transcript(advisor, "UBOB")
+    alice.say("recommend")
+    bob.say("is flask dead?")
+    assert bob.state.phase == "idle"
+    alice.say("api")
+    assert alice.state.answers == {"app_kind": "api"}
+
+
+def test_an_answer_to_a_later_question_is_kept_for_later(chat: Transcript) -> None:
+    chat.say("recommend a json api for a few users")
+    assert chat.asking == "validation_docs"
+    chat.say("batteries included")  # answers the control question, not this one
+    assert "Noted for later: more built in" in chat.text
+    assert chat.state.answers["control"] == "batteries"
+    assert chat.asking == "validation_docs"
+    chat.say("yes")
+    chat.say("no")
+    assert chat.asking == "project_size"  # control is not asked again
+
+
+def test_ambiguous_short_answers_are_not_filed_elsewhere(chat: Transcript) -> None:
+    chat.say("recommend")
+    chat.say("api")
+    chat.say("maybe")  # matches no option anywhere
+    assert "didn't understand" in chat.text
+    assert set(chat.state.answers) == {"app_kind"}

@@ -1,0 +1,137 @@
+"""Faults from outside: the Redis server goes away mid-run and comes back."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.bench.processes import advisor_server, free_port
+from bot.loopback.requests import SlackSender, get
+from bot.loopback.slack_api import Failure, FakeSlackAPI
+from tests.slack_requests import dm_event
+
+
+class RedisServer:
+    """A throwaway redis-server of this test's own, so stopping it disturbs nothing else."""
+
+    def __init__(self, directory: Path) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("redis-server is needed (.ci/redis-up installs it)")
+        self.binary = binary
+        self.port = free_port()
+        self.directory = directory
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            ping = subprocess.run(
+                ["redis-cli", "-p", str(self.port), "ping"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if ping.stdout.strip() == "PONG":
+                return
+            time.sleep(0.05)
+        raise AssertionError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def _health(base: str) -> int:
+    return get(f"{base}/healthz")[0]
+
+
+def _wait_health(base: str, status: int, timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _health(base) == status:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"/healthz never answered {status}")
+
+
+def test_redis_outage_turns_health_503_and_the_service_resumes(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    api = FakeSlackAPI().start()
+    server = advisor_server(
+        api.url, f"redis://127.0.0.1:{redis_server.port}/0", tmp_path / "serve.log"
+    )
+    try:
+        server.ready(health="/healthz")
+        slack = SlackSender(server.base)
+        slack.event(dm_event("UOUT1", "is flask dead?", "1.1"))
+        api.wait_for("chat.postMessage", channel="DUOUT1")
+        redis_server.stop()
+        _wait_health(server.base, 503)
+        assert slack.event(dm_event("UOUT2", "is flask dead?", "1.2"))[0] == 200  # acked anyway
+        time.sleep(1)
+        assert api.calls_to("chat.postMessage", channel="DUOUT2") == []
+        assert server.alive
+        redis_server.start()
+        _wait_health(server.base, 200)
+        slack.event(dm_event("UOUT3", "is flask dead?", "1.3"))
+        api.wait_for("chat.postMessage", channel="DUOUT3", timeout=15)
+        log = server.log.read_text()
+        assert "store failed" in log  # one clear line for the operator
+        assert "redis" in log
+    finally:
+        assert server.stop() == 0
+        api.stop()
+
+
+def test_a_slack_api_timeout_is_retried(tmp_path: Path) -> None:
+    api = FakeSlackAPI().start()
+    server = advisor_server(api.url, "memory://", tmp_path / "serve.log", ADVISOR_SLACK_TIMEOUT="1")
+    try:
+        server.ready(health="/healthz")
+        api.fail("chat.postMessage", Failure(200, {"ok": True}, delay=2.5))
+        SlackSender(server.base).event(dm_event("UTIME", "is flask dead?", "2.1"))
+        api.wait_until(lambda: len(api.attempts("chat.postMessage")) >= 2, timeout=20)
+        api.wait_for("chat.postMessage", count=2, channel="DUTIME", timeout=20)
+        time.sleep(3)  # the hung call's own answer arrives too, but nothing more is posted
+        attempts = [
+            c for c in api.attempts("chat.postMessage") if c.params.get("channel") == "DUTIME"
+        ]
+        assert len(attempts) == 2  # the one that hung, and its retry
+        assert "store failed" not in server.log.read_text()
+    finally:
+        assert server.stop() == 0
+        api.stop()
