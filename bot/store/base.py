@@ -8,7 +8,7 @@ are reached through `open_store(url)`; only store/redis.py imports redis.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +66,31 @@ class StateStore(ABC):
 
         Shared by every replica on the store, so a per-user rate limit holds cluster-wide.
         """
+
+    # -- the usage record (bot.insights): events and votes, kept for a retention period --------
+
+    @abstractmethod
+    def add_events(self, events: Sequence[JSON]) -> None:
+        """Append events; each carries its time as a number of seconds in `at`."""
+
+    @abstractmethod
+    def events_since(self, since: float) -> list[JSON]:
+        """Events with `at` >= `since`, oldest first."""
+
+    @abstractmethod
+    def put_vote(self, key: str, vote: JSON) -> JSON | None:
+        """Keep `vote` (with its `at`) under `key`, replacing and returning any earlier one.
+
+        One key per voter per message: a second click changes the vote, never adds one.
+        """
+
+    @abstractmethod
+    def votes_since(self, since: float) -> list[JSON]:
+        """Votes cast (or last changed) at or after `since`."""
+
+    @abstractmethod
+    def purge_events(self, before: float) -> int:
+        """Forget events and votes older than `before` (retention); how many were removed."""
 
     def ping(self) -> bool:
         """Whether the store can serve now (for /healthz)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
+from collections.abc import Sequence
 
 from bot.errors import StaleStateError
 from bot.store.base import JSON, ConversationKey, StateStore, Stored
@@ -18,6 +19,8 @@ class MemoryStore(StateStore):
         self._locks = StripedLocks()
         self._deliveries: dict[str, float] = {}
         self._hits: dict[tuple[str, int], int] = {}
+        self._events: list[JSON] = []
+        self._votes: dict[str, JSON] = {}
 
     def lock(self, key: ConversationKey) -> threading.RLock:
         return self._locks(key)
@@ -61,3 +64,30 @@ class MemoryStore(StateStore):
             count = self._hits.get((name, window), 0) + 1
             self._hits[(name, window)] = count
             return count
+
+    def add_events(self, events: Sequence[JSON]) -> None:
+        with self._guard:
+            self._events.extend(copy.deepcopy(list(events)))
+            self._events.sort(key=lambda event: float(event["at"]))
+
+    def events_since(self, since: float) -> list[JSON]:
+        with self._guard:
+            return [copy.deepcopy(e) for e in self._events if float(e["at"]) >= since]
+
+    def put_vote(self, key: str, vote: JSON) -> JSON | None:
+        with self._guard:
+            previous = self._votes.get(key)
+            self._votes[key] = copy.deepcopy(vote)
+            return previous
+
+    def votes_since(self, since: float) -> list[JSON]:
+        with self._guard:
+            return [copy.deepcopy(v) for v in self._votes.values() if float(v["at"]) >= since]
+
+    def purge_events(self, before: float) -> int:
+        with self._guard:
+            kept = [e for e in self._events if float(e["at"]) >= before]
+            votes = {k: v for k, v in self._votes.items() if float(v["at"]) >= before}
+            removed = len(self._events) - len(kept) + len(self._votes) - len(votes)
+            self._events, self._votes = kept, votes
+            return removed

@@ -6,6 +6,8 @@ Key layout (prefix `advisor:` by default):
     advisor:lock:<conversation key>                            redis-py Lock (token value)
     advisor:delivery:<event or action id>                      "1", expires after the TTL
     advisor:hits:<user>:<minute>                               a counter for the rate limit
+    advisor:events                                             sorted set: event JSON by time
+    advisor:votes / advisor:votes:at                           hash key -> vote JSON; key by time
 
 A replica that dies holding a lock loses it after `lock_timeout` seconds; a replica that
 outlives its lock (a long GC pause) is fenced by the version check in SAVE_SCRIPT, so it can
@@ -17,8 +19,9 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Iterator
-from typing import Any
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any, cast
 
 import redis
 from redis.exceptions import LockError, LockNotOwnedError, RedisError
@@ -38,6 +41,26 @@ return current + 1
 """
 
 
+# KEYS: votes hash, votes-by-time set. ARGV: key, vote JSON, its time. Returns the old vote.
+PUT_VOTE_SCRIPT = """
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return old
+"""
+
+# KEYS: events set, votes hash, votes-by-time set. ARGV: the cut-off time. Returns how many.
+PURGE_SCRIPT = """
+local removed = redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
+local old = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[1])
+for _, key in ipairs(old) do
+  redis.call('HDEL', KEYS[2], key)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[1])
+return removed + #old
+"""
+
+
 class RedisStore(StateStore):
     def __init__(
         self,
@@ -52,6 +75,8 @@ class RedisStore(StateStore):
         self.lock_timeout = lock_timeout
         self.conversation_ttl = conversation_ttl
         self._save = client.register_script(SAVE_SCRIPT)
+        self._put_vote = client.register_script(PUT_VOTE_SCRIPT)
+        self._purge = client.register_script(PURGE_SCRIPT)
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> RedisStore:
@@ -130,6 +155,62 @@ class RedisStore(StateStore):
         except RedisError as exc:
             raise StoreError(f"redis: cannot count {name}: {exc}") from exc
         return int(count)
+
+    def add_events(self, events: Sequence[JSON]) -> None:
+        # A sorted set keeps one copy of equal members: a nonce keeps equal events apart.
+        members = {
+            json.dumps({**event, "_n": uuid.uuid4().hex[:8]}, separators=(",", ":")): float(
+                event["at"]
+            )
+            for event in events
+        }
+        if not members:
+            return
+        try:
+            self.client.zadd(f"{self.prefix}events", members)
+        except RedisError as exc:
+            raise StoreError(f"redis: cannot record events: {exc}") from exc
+
+    def events_since(self, since: float) -> list[JSON]:
+        try:
+            members = self.client.zrangebyscore(f"{self.prefix}events", since, "+inf")
+        except RedisError as exc:
+            raise StoreError(f"redis: cannot read events: {exc}") from exc
+        events = [json.loads(cast(bytes, member)) for member in members]
+        for event in events:
+            event.pop("_n", None)
+        return events
+
+    def put_vote(self, key: str, vote: JSON) -> JSON | None:
+        text = json.dumps(vote, separators=(",", ":"))
+        try:
+            old = self._put_vote(
+                keys=[f"{self.prefix}votes", f"{self.prefix}votes:at"],
+                args=[key, text, float(vote["at"])],
+            )
+        except RedisError as exc:
+            raise StoreError(f"redis: cannot record a vote: {exc}") from exc
+        return json.loads(old) if old else None
+
+    def votes_since(self, since: float) -> list[JSON]:
+        try:
+            keys = cast(
+                "list[bytes]", self.client.zrangebyscore(f"{self.prefix}votes:at", since, "+inf")
+            )
+            values = self.client.hmget(f"{self.prefix}votes", keys) if keys else []
+        except RedisError as exc:
+            raise StoreError(f"redis: cannot read votes: {exc}") from exc
+        return [json.loads(value) for value in values if value is not None]
+
+    def purge_events(self, before: float) -> int:
+        try:
+            removed = self._purge(
+                keys=[f"{self.prefix}events", f"{self.prefix}votes", f"{self.prefix}votes:at"],
+                args=[before],
+            )
+        except RedisError as exc:
+            raise StoreError(f"redis: cannot purge events: {exc}") from exc
+        return int(removed)
 
     def ping(self) -> bool:
         try:

@@ -6,10 +6,12 @@ Redis store (the version check still refuses a save that lost a race, rather tha
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from bot.errors import StaleStateError, StoreError
@@ -28,6 +30,18 @@ CREATE TABLE IF NOT EXISTS deliveries (
     id TEXT PRIMARY KEY,
     seen_at REAL NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_at ON events (at);
+CREATE TABLE IF NOT EXISTS votes (
+    key TEXT PRIMARY KEY,
+    at REAL NOT NULL,
+    data TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS votes_at ON votes (at);
 """
 
 
@@ -68,6 +82,19 @@ class SQLiteStore(StateStore):
     def _errors(self, action: str) -> _Translate:
         return _Translate(f"sqlite {self.path}: cannot {action}")
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, queued behind the other writers of this process."""
+        connection = self._connection()
+        with self._writer, self._errors("write"):
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
     def lock(self, key: ConversationKey) -> threading.RLock:
         return self._locks(key)
 
@@ -86,28 +113,20 @@ class SQLiteStore(StateStore):
 
     def save(self, key: ConversationKey, data: JSON, expected_version: int) -> int:
         text = json.dumps(data, separators=(",", ":"))
-        connection = self._connection()
-        with self._writer, self._errors("write"):
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                if expected_version == 0:
-                    cursor = connection.execute(
-                        "INSERT OR IGNORE INTO conversations VALUES (?, ?, 1, ?)",
-                        (key.as_string(), text, time.time()),
-                    )
-                else:
-                    cursor = connection.execute(
-                        "UPDATE conversations SET data = ?, version = version + 1, "
-                        "updated_at = ? WHERE key = ? AND version = ?",
-                        (text, time.time(), key.as_string(), expected_version),
-                    )
-                if cursor.rowcount != 1:
-                    connection.execute("ROLLBACK")
-                    raise StaleStateError(f"{key.as_string()}: not at version {expected_version}")
-                connection.execute("COMMIT")
-            except sqlite3.Error:
-                connection.execute("ROLLBACK")
-                raise
+        with self._writing() as connection:
+            if expected_version == 0:
+                cursor = connection.execute(
+                    "INSERT OR IGNORE INTO conversations VALUES (?, ?, 1, ?)",
+                    (key.as_string(), text, time.time()),
+                )
+            else:
+                cursor = connection.execute(
+                    "UPDATE conversations SET data = ?, version = version + 1, "
+                    "updated_at = ? WHERE key = ? AND version = ?",
+                    (text, time.time(), key.as_string(), expected_version),
+                )
+            if cursor.rowcount != 1:
+                raise StaleStateError(f"{key.as_string()}: not at version {expected_version}")
         return expected_version + 1
 
     def delete(self, key: ConversationKey) -> None:
@@ -118,31 +137,54 @@ class SQLiteStore(StateStore):
 
     def first_delivery(self, delivery_id: str, ttl_seconds: float) -> bool:
         now = time.time()
-        connection = self._connection()
-        with self._writer, self._errors("write"):
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                row = connection.execute(
-                    "SELECT seen_at FROM deliveries WHERE id = ?", (delivery_id,)
-                ).fetchone()
-                first = row is None or now - float(row[0]) >= ttl_seconds
-                if first:
-                    connection.execute(
-                        "INSERT OR REPLACE INTO deliveries VALUES (?, ?)", (delivery_id, now)
-                    )
-                    connection.execute(
-                        "DELETE FROM deliveries WHERE seen_at < ?", (now - ttl_seconds,)
-                    )
-                connection.execute("COMMIT")
-            except sqlite3.Error:
-                connection.execute("ROLLBACK")
-                raise
+        with self._writing() as connection:
+            row = connection.execute(
+                "SELECT seen_at FROM deliveries WHERE id = ?", (delivery_id,)
+            ).fetchone()
+            first = row is None or now - float(row[0]) >= ttl_seconds
+            if first:
+                connection.execute(
+                    "INSERT OR REPLACE INTO deliveries VALUES (?, ?)", (delivery_id, now)
+                )
+                connection.execute("DELETE FROM deliveries WHERE seen_at < ?", (now - ttl_seconds,))
         return first
 
     def hit(self, name: str, window_seconds: int) -> int:
         # A SQLite file serves one replica, so its counts can live in this process: a rate
         # limit then costs no disk write per message.
         return self._hits.hit(name, window_seconds)
+
+    def add_events(self, events: Sequence[JSON]) -> None:
+        rows = [(float(e["at"]), json.dumps(e, separators=(",", ":"))) for e in events]
+        with self._writing() as connection:
+            connection.executemany("INSERT INTO events (at, data) VALUES (?, ?)", rows)
+
+    def events_since(self, since: float) -> list[JSON]:
+        with self._errors("read"):
+            rows = self._connection().execute(
+                "SELECT data FROM events WHERE at >= ? ORDER BY at, seq", (since,)
+            )
+            return [json.loads(row[0]) for row in rows]
+
+    def put_vote(self, key: str, vote: JSON) -> JSON | None:
+        text = json.dumps(vote, separators=(",", ":"))
+        with self._writing() as connection:
+            row = connection.execute("SELECT data FROM votes WHERE key = ?", (key,)).fetchone()
+            connection.execute(
+                "INSERT OR REPLACE INTO votes VALUES (?, ?, ?)", (key, float(vote["at"]), text)
+            )
+        return json.loads(row[0]) if row else None
+
+    def votes_since(self, since: float) -> list[JSON]:
+        with self._errors("read"):
+            rows = self._connection().execute("SELECT data FROM votes WHERE at >= ?", (since,))
+            return [json.loads(row[0]) for row in rows]
+
+    def purge_events(self, before: float) -> int:
+        with self._writing() as connection:
+            removed = connection.execute("DELETE FROM events WHERE at < ?", (before,)).rowcount
+            removed += connection.execute("DELETE FROM votes WHERE at < ?", (before,)).rowcount
+        return int(removed)
 
     def ping(self) -> bool:
         try:

@@ -142,3 +142,55 @@ def test_hits_count_within_a_window_per_name(store: StateStore) -> None:
     first = store.hit("short", 1)
     time.sleep(1.05)
     assert store.hit("short", 1) <= first  # a new window starts from one again
+
+
+# -- the usage record: events and votes ----------------------------------------------------
+
+
+def test_events_come_back_in_time_order_and_from_a_cut_off(store: StateStore) -> None:
+    store.add_events([{"at": 30.0, "type": "message", "band": "answered"}])
+    store.add_events(
+        [
+            {"at": 10.0, "type": "message", "band": "no_match", "text": "héllo 👋"},
+            {"at": 20.0, "type": "start", "dialog": "d1"},
+        ]
+    )
+    store.add_events([])
+    assert [e["at"] for e in store.events_since(0)] == [10.0, 20.0, 30.0]
+    assert store.events_since(0)[0] == {
+        "at": 10.0,
+        "type": "message",
+        "band": "no_match",
+        "text": "héllo 👋",
+    }
+    assert [e["type"] for e in store.events_since(20.0)] == ["start", "message"]
+    assert store.events_since(31.0) == []
+
+
+def test_equal_events_are_all_kept(store: StateStore) -> None:
+    same = {"at": 5.0, "type": "message", "band": "answered", "fact": "performance"}
+    store.add_events([same, same])
+    store.add_events([same])
+    assert store.events_since(0) == [same, same, same]
+
+
+def test_a_second_vote_under_one_key_replaces_the_first(store: StateStore) -> None:
+    first = {"at": 1.0, "subject": "fact", "id": "performance", "vote": 1}
+    assert store.put_vote("C1:1.0:u1", first) is None
+    changed = {**first, "at": 2.0, "vote": -1}
+    assert store.put_vote("C1:1.0:u1", changed) == first
+    assert store.put_vote("C1:1.0:u2", {**first, "at": 3.0}) is None
+    votes = sorted(store.votes_since(0), key=lambda v: v["at"])
+    assert votes == [changed, {**first, "at": 3.0}]
+    assert store.votes_since(2.5) == [{**first, "at": 3.0}]
+
+
+def test_purge_forgets_only_what_is_older_than_the_cut_off(store: StateStore) -> None:
+    store.add_events([{"at": float(t), "type": "message"} for t in (1, 2, 3, 4)])
+    store.put_vote("old", {"at": 1.0, "vote": 1})
+    store.put_vote("new", {"at": 4.0, "vote": -1})
+    assert store.purge_events(3.0) == 3  # two events and one vote
+    assert [e["at"] for e in store.events_since(0)] == [3.0, 4.0]
+    assert store.votes_since(0) == [{"at": 4.0, "vote": -1}]
+    assert store.put_vote("old", {"at": 5.0, "vote": 1}) is None  # forgotten, so a new vote
+    assert store.purge_events(3.0) == 0
