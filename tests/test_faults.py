@@ -11,9 +11,17 @@ from pathlib import Path
 import pytest
 
 from bot.bench.processes import advisor_server, free_port
+from bot.core.advisor import Advisor
+from bot.insights.events import Privacy
+from bot.insights.recorder import Recorder, RecordSettings
+from bot.kb.loader import KnowledgeBase
 from bot.loopback.requests import SlackSender, get
 from bot.loopback.slack_api import Failure, FakeSlackAPI
+from bot.matching.matcher import Matcher
+from bot.store.memory import MemoryStore
+from bot.store.redis import RedisStore
 from tests.slack_requests import dm_event
+from tests.transcript import Transcript
 
 
 class RedisServer:
@@ -135,3 +143,26 @@ def test_a_slack_api_timeout_is_retried(tmp_path: Path) -> None:
     finally:
         assert server.stop() == 0
         api.stop()
+
+
+def test_the_usage_record_keeps_its_events_through_a_redis_outage(
+    redis_server: RedisServer, kb: KnowledgeBase, matcher: Matcher
+) -> None:
+    """Events that cannot be written wait in memory; nothing reaches the conversation."""
+    record = RedisStore.from_url(f"redis://127.0.0.1:{redis_server.port}/0")
+    settings = RecordSettings(Privacy(salt=b"s"), flush_interval=3600)
+    recorder = Recorder(record, settings)
+    chat = Transcript(Advisor(kb, MemoryStore(), matcher=matcher, recorder=recorder))
+    chat.say("is fastapi faster?")
+    redis_server.stop()
+    recorder.flush()  # fails, quietly
+    chat.say("docs?")  # the conversation goes on
+    assert chat.replies[0].fact is not None
+    redis_server.start()  # empty again: nothing was saved to disk
+    for _ in range(3):  # the first command may meet the connection the outage broke
+        recorder.flush()
+        if record.events_since(0):
+            break
+    assert [e["fact"] for e in record.events_since(0)] == ["performance", "documentation"]
+    recorder.close()
+    record.close()

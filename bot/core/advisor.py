@@ -18,6 +18,8 @@ from bot.core.messages import Inbound, Reply
 from bot.dialog.engine import DialogEngine
 from bot.dialog.state import DialogState
 from bot.dialog.understanding import Control, Understanding
+from bot.insights.events import Turn
+from bot.insights.recorder import Recorder
 from bot.kb.loader import KnowledgeBase
 from bot.matching.matcher import Matcher, MatchResult
 from bot.store.base import ConversationKey, StateStore
@@ -41,6 +43,7 @@ class Advisor:
         matcher: Matcher | None = None,
         clock: Clock = time.time,
         idle_timeout: float | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         self.kb = kb
         self.store = store
@@ -49,6 +52,7 @@ class Advisor:
         self.engine = DialogEngine(kb.dialog)
         self.clock = clock
         self.idle_timeout = idle_timeout or float(kb.dialog.idle_timeout_seconds)
+        self.recorder = recorder
 
     def handle(
         self, key: ConversationKey, inbound: Inbound, courier: Courier | None = None
@@ -86,6 +90,8 @@ class Advisor:
                     replies=replies,
                     delivery=inbound.delivery,
                 )
+        if self.recorder is not None:  # after the lock: the record never delays a conversation
+            self.recorder.turn(Turn(key, inbound, before, state, replies))
         return replies
 
     def _save(self, key: ConversationKey, state: DialogState, version: int) -> int:
@@ -151,6 +157,7 @@ class Advisor:
                     "info",
                     f"Our earlier recommendation timed out after {minutes} minutes without a "
                     "reply, so I've put it away. Say `recommend` to start again.",
+                    extras={"event": "expired"},
                 )
             ]
         return []
@@ -164,7 +171,7 @@ class Advisor:
             number = int(text)
             if 1 <= number <= len(suggested):
                 fact = self.kb.facts[suggested[number - 1]]
-                return [Reply("fact", wording.fact_text(fact), fact=fact)]
+                return [Reply("fact", wording.fact_text(fact), fact=fact, extras={"chosen": True})]
         control = self.understanding.control(text)
         if control is not None:
             return self._control(state, control)

@@ -6,6 +6,8 @@ dialog.yaml data); the Advisor decides whether a message is an answer at all.
 
 from __future__ import annotations
 
+import secrets
+
 from bot.core import wording
 from bot.core.messages import OptionView, QuestionView, Reply
 from bot.dialog.scoring import Recommendation, recommend
@@ -20,7 +22,7 @@ class DialogEngine:
 
     def start(self, state: DialogState, filled: dict[str, str]) -> list[Reply]:
         """Begin (or begin again), taking every factor a story already answered."""
-        state.phase = "asking"
+        state.phase, state.dialog = "asking", secrets.token_hex(4)
         state.answers, state.sources, state.history = {}, {}, []
         state.pending, state.misses = None, 0
         replies = [Reply("info", wording.START, extras={"event": "dialog_started"})]

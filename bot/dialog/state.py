@@ -18,6 +18,8 @@ class DialogState(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     phase: Phase = "idle"
+    # Names one run of the dialog, from start to verdict, for the usage record's funnel.
+    dialog: str = ""
     # factor -> option id; None means the user skipped it (unknown).
     answers: dict[str, str | None] = Field(default_factory=dict)
     sources: dict[str, Source] = Field(default_factory=dict)
