@@ -87,6 +87,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--rate", type=float, default=50.0, help="events per second for --soak (default: 50)"
     )
 
+    stats = commands.add_parser(
+        "stats", help="usage report: answer rates, feedback, unmatched questions, dialog funnel"
+    )
+    stats.add_argument(
+        "--since",
+        type=_duration,
+        default="7d",
+        metavar="DURATION",
+        help="how far back to look: 30m, 24h, 7d, 2w (default: 7d)",
+    )
+    stats.add_argument("--json", action="store_true", help="print one JSON object")
+    stats.add_argument("--store", metavar="URL", help="the store to read (default: $ADVISOR_STORE)")
+    stats.add_argument(
+        "--export-unmatched",
+        type=Path,
+        metavar="FILE",
+        help="instead: write the unmatched questions as a question file to label for eval",
+    )
+    _knowledge_option(stats)
+
     evaluate = commands.add_parser("eval", help="score the matcher on labelled questions")
     evaluate.add_argument(
         "files",
@@ -100,6 +120,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _duration(text: str) -> float:
+    from bot.insights.report import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -111,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "eval": _eval,
             "serve": _serve,
             "bench": _bench,
+            "stats": _stats,
         }[args.command]
         return handler(args)
     except KnowledgeError as exc:
@@ -135,13 +165,17 @@ def _kb(args: argparse.Namespace) -> KnowledgeBase:
 def _chat(args: argparse.Namespace) -> int:
     from bot.adapters.terminal import run_chat
     from bot.core.advisor import Advisor
+    from bot.insights.recorder import Recorder, RecordSettings
     from bot.store import open_store
 
-    advisor = Advisor(_kb(args), open_store(args.store))
+    store = open_store(args.store)
+    recorder = Recorder(store, RecordSettings.from_settings(Settings()))
+    advisor = Advisor(_kb(args), store, recorder=recorder)
     try:
         return run_chat(advisor, as_json=args.json)
     finally:
-        advisor.store.close()
+        recorder.close()
+        store.close()
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -187,6 +221,43 @@ def _bench(args: argparse.Namespace) -> int:
     report.done()
     print(json.dumps(results) if args.json else report.table(results))
     return 0 if all(t["met"] for t in results["targets"]) else 1
+
+
+def _stats(args: argparse.Namespace) -> int:
+    import time
+
+    from bot.insights.export import export_unmatched
+    from bot.insights.recorder import Recorder, RecordSettings
+    from bot.insights.render import render
+    from bot.insights.report import summarise
+    from bot.matching.matcher import Matcher
+    from bot.store import open_store
+
+    settings = Settings()
+    kb = _kb(args)
+    store = open_store(args.store or settings.advisor_store)
+    try:
+        Recorder(store, RecordSettings.from_settings(settings)).purge()  # retention first
+        until = time.time()
+        since = until - args.since
+        report = summarise(kb, store.events_since(since), store.votes_since(since), since, until)
+    finally:
+        store.close()
+    if args.export_unmatched:
+        count = export_unmatched(report, Matcher(kb), args.export_unmatched)
+        print(f"advisor: wrote {count} unmatched questions to {args.export_unmatched}")
+        if not report.text_recorded:
+            print(
+                "advisor: no question text is recorded; set ADVISOR_RECORD_QUESTIONS=1 "
+                "where the advisor runs to collect it",
+                file=sys.stderr,
+            )
+        return 0
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False))
+    else:
+        print(render(report), end="")
+    return 0
 
 
 def _ask(args: argparse.Namespace) -> int:

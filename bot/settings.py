@@ -25,3 +25,13 @@ class Settings(BaseSettings):
     slack_timeout: int = Field(default=10, alias="ADVISOR_SLACK_TIMEOUT", ge=1, le=60)
     # Messages a user may send per minute, across all replicas (0: no limit).
     rate_limit: int = Field(default=30, alias="ADVISOR_RATE_LIMIT", ge=0)
+    # The usage record (issue 8): question text only on opt-in; events kept this many days.
+    record_questions: bool = Field(default=False, alias="ADVISOR_RECORD_QUESTIONS")
+    retention_days: int = Field(default=30, alias="ADVISOR_RETENTION_DAYS", ge=1, le=3650)
+    # Salt of the user-id hashes; replicas must share it. Default: the signing secret.
+    hash_salt: str | None = Field(default=None, alias="ADVISOR_HASH_SALT", repr=False)
+    # Slack user ids allowed to run `/advisor stats`, separated by commas or spaces.
+    admins: str = Field(default="", alias="ADVISOR_ADMINS")
+
+    def admin_ids(self) -> frozenset[str]:
+        return frozenset(self.admins.replace(",", " ").split())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import json
 import sys
+import uuid
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
@@ -17,6 +18,8 @@ from bot.core import wording
 from bot.core.advisor import Advisor
 from bot.core.messages import Inbound, QuestionView, Reply
 from bot.dialog.scoring import Recommendation
+from bot.insights.events import rated
+from bot.insights.recorder import Vote
 from bot.store.base import ConversationKey
 
 GREETING = (
@@ -106,13 +109,57 @@ def run_chat(
     greeting: list[Reply] = [Reply("info", GREETING)]
     emit(reply_json(greeting) if as_json else GREETING + "\n")
     lines: Iterable[str] = _lines(stdin, interactive)
+    feedback = Feedback(advisor, key)
     for line in lines:
-        replies = advisor.handle(key, Inbound(text=line))
+        replies = feedback.on(line)
+        if replies is None:
+            replies = advisor.handle(key, Inbound(text=line))
+            feedback.answered(replies)
         if as_json:
             emit(reply_json(replies))
         else:
             emit("\n\n".join(_plain(r) for r in replies) + "\n")
     return 0
+
+
+VOTES = {"+1": 1, "-1": -1, "👍": 1, "👎": -1}
+
+
+class Feedback:
+    """`+1` / `-1` after an answer: the chat's 👍 / 👎 buttons. A vote is recorded, never
+    handled as a message, so it cannot change the conversation."""
+
+    def __init__(self, advisor: Advisor, key: ConversationKey) -> None:
+        self.advisor = advisor
+        self.key = key
+        self.session = uuid.uuid4().hex[:12]  # names this run's messages apart from others'
+        self.turns = 0
+        self.last: tuple[str, str, str] | None = None  # message, subject, id
+
+    def answered(self, replies: list[Reply]) -> None:
+        self.turns += 1
+        subject = rated(replies)
+        if subject is not None:
+            self.last = (f"{self.key.surface}:{self.session}:{self.turns}", *subject)
+
+    def on(self, line: str) -> list[Reply] | None:
+        value = VOTES.get(line.strip())
+        recorder = self.advisor.recorder
+        if value is None or recorder is None:
+            return None
+        if self.last is None:
+            return [Reply("info", wording.NOTHING_TO_RATE)]
+        message, subject, ident = self.last
+        vote = Vote(
+            message,
+            self.key.team,
+            self.key.user,
+            self.key.surface,
+            "verdict" if subject == "verdict" else "fact",
+            ident,
+            1 if value > 0 else -1,
+        )
+        return [Reply("info", wording.feedback_text(recorder.vote(vote), value))]
 
 
 def _plain(reply: Reply) -> str:

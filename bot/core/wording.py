@@ -25,6 +25,7 @@ HELP = (
     "- `recommend` (or `recommend <what you're building>`): a few questions, then a verdict "
     "with its reasons.\n"
     "- `compare`: every aspect side by side.\n"
+    "- 👍 / 👎 on an answer (`+1` / `-1` in the terminal) tell me whether it helped.\n"
     "During a recommendation: answer with a number, an option or your own words; "
     "`skip`, `back`, `restart`, `cancel` and `why` work at any time."
 )
@@ -87,3 +88,21 @@ def verdict_text(rec: Recommendation) -> str:
 def filled_text(summaries: list[str], origin: str) -> str:
     joined = ", ".join(summaries)
     return f"From your {origin}: {joined}. Change any of these with `back`."
+
+
+NOTHING_TO_RATE = (
+    "There's nothing to rate yet: after an answer or a recommendation, `+1` or `-1` tells "
+    "me whether it helped."
+)
+
+
+def feedback_text(outcome: str, value: int) -> str:
+    """The ephemeral thanks for a 👍 / 👎: says what happened to the vote, nothing more."""
+    thumb = "👍" if value > 0 else "👎"
+    if outcome == "changed":
+        return f"Changed your vote to {thumb}. Thanks!"
+    if outcome == "unchanged":
+        return f"You had already given this {thumb}; nothing changed."
+    if value > 0:
+        return f"Thanks for the {thumb}! Glad it helped."
+    return f"Thanks for the {thumb}. It tells the knowledge base's owners what to improve."

@@ -130,6 +130,16 @@ def _dialog_events(
     return events
 
 
+def rated(replies: Sequence[Reply]) -> tuple[Literal["fact", "verdict"], str] | None:
+    """What a 👍 / 👎 after these replies would rate: the verdict or the fact answered."""
+    for reply in reversed(replies):
+        if reply.recommendation is not None:
+            return "verdict", reply.recommendation.framework
+        if reply.kind == "fact" and reply.fact is not None:
+            return "fact", reply.fact.id
+    return None
+
+
 def chosen_event(key: ConversationKey, fact: str, candidates: Sequence[str], at: float) -> JSON:
     """A "did you mean" button clicked (typed numbers arrive as a turn instead)."""
     return {

@@ -18,6 +18,7 @@ from typing import Literal
 
 from bot.errors import StoreError
 from bot.insights.events import JSON, Privacy, Turn, chosen_event, turn_events
+from bot.settings import Settings
 from bot.store.base import ConversationKey, StateStore
 
 log = logging.getLogger("bot.insights")
@@ -36,6 +37,17 @@ class RecordSettings:
     retention_days: int = 30
     # Seconds events may wait in memory before they are written; 0 writes each turn at once.
     flush_interval: float = 0.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, flush_interval: float = 0.0) -> RecordSettings:
+        """The operator's choices. Without a salt of its own, the signing secret serves: every
+        replica has it and no one outside does. With neither (chat), a random one."""
+        salt = settings.hash_salt or settings.slack_signing_secret
+        privacy = Privacy(
+            record_questions=settings.record_questions,
+            salt=salt.encode() if salt else secrets.token_bytes(16),
+        )
+        return cls(privacy, settings.retention_days, flush_interval)
 
 
 @dataclass(frozen=True)
