@@ -194,8 +194,13 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(json_lines=settings.log_format == "json")
     mode = choose_mode(settings, args.socket, args.http)
     check_settings(settings, mode)
+    from bot.insights.recorder import Recorder, RecordSettings
+
     kb = load_knowledge(args.knowledge or settings.advisor_knowledge)
-    advisor = Advisor(kb, open_store(settings.advisor_store))
+    store = open_store(settings.advisor_store)
+    # Events are written once a second, off the request path (bot.insights.recorder).
+    recorder = Recorder(store, RecordSettings.from_settings(settings, flush_interval=1.0))
+    advisor = Advisor(kb, store, recorder=recorder)
     runtime = build_runtime(settings, advisor, mode)
     if mode == "socket":
         serve_socket(runtime, settings.slack_app_token or "", args.host, args.port or settings.port)

@@ -87,12 +87,13 @@ def block_actions_body(
     thread_ts: str | None = None,
     response_url: str = "",
     team: str = "T1",
+    ephemeral: bool = False,
 ) -> bytes:
     container: dict[str, Any] = {
         "type": "message",
         "message_ts": message_ts,
         "channel_id": channel,
-        "is_ephemeral": False,
+        "is_ephemeral": ephemeral,
     }
     if thread_ts:
         container["thread_ts"] = thread_ts

@@ -35,6 +35,7 @@ from bot.kb.models import Fact
 ANSWER_ACTION = "advisor_answer"
 FACT_ACTION = "advisor_fact"
 START_ACTION = "advisor_start"
+FEEDBACK_ACTION = "advisor_feedback"  # _up / _down
 _BAR_WIDTH = 10
 
 
@@ -130,19 +131,39 @@ def render(reply: Reply, key: str) -> SlackMessage:
 
 
 def fact_message(fact: Fact) -> SlackMessage:
-    return _fact_message(fact.title, fact.flask, fact.fastapi, fact.verdict)
+    return _fact_message(fact.id, fact.title, fact.flask, fact.fastapi, fact.verdict)
 
 
 @functools.lru_cache(maxsize=1024)
-def _fact_message(title: str, flask: str, fastapi: str, verdict: str) -> SlackMessage:
+def _fact_message(fact_id: str, title: str, flask: str, fastapi: str, verdict: str) -> SlackMessage:
     blocks: list[Block] = [
         SectionBlock(
             text=_md(f"*{title}*"),
             fields=[_md(f"*Flask*\n{flask}"), _md(f"*FastAPI*\n{fastapi}")],
         ),
         ContextBlock(elements=[_md(f"In short: {verdict}")]),
+        feedback_buttons("fact", fact_id),
     ]
     return SlackMessage(text=escape(f"{title}: {verdict}"), blocks=_shared(blocks))
+
+
+def feedback_buttons(subject: str, ident: str) -> ActionsBlock:
+    """👍 / 👎 under an answer. The value names what is rated; the message the click comes
+    from (its channel and timestamp) names which copy, so votes count per user per message."""
+    value = json.dumps({"s": subject, "id": ident})
+    return ActionsBlock(
+        block_id=f"{FEEDBACK_ACTION}_{subject}",
+        elements=[
+            ButtonElement(
+                text=_plain("👍 Helpful", 75), action_id=f"{FEEDBACK_ACTION}_up", value=value
+            ),
+            ButtonElement(
+                text=_plain("👎 Not helpful", 75),
+                action_id=f"{FEEDBACK_ACTION}_down",
+                value=value,
+            ),
+        ],
+    )
 
 
 def suggestions_message(facts: Iterable[Fact], key: str) -> SlackMessage:
@@ -151,7 +172,7 @@ def suggestions_message(facts: Iterable[Fact], key: str) -> SlackMessage:
         ButtonElement(
             text=_plain(fact.title, 75),
             action_id=f"{FACT_ACTION}_{n}",
-            value=json.dumps({"k": key, "fact": fact.id}),
+            value=json.dumps({"k": key, "fact": fact.id, "c": [f.id for f in facts]}),
         )
         for n, fact in enumerate(facts)
     ]
@@ -231,7 +252,11 @@ def verdict_message(rec: Recommendation) -> SlackMessage:
     if rec.trade_off is not None:
         blocks.append(_section(f"*Trade-off*\n{rec.trade_off.text}"))
     flip = rec.flip.text if rec.flip else "No single different answer would change this."
-    blocks += [DividerBlock(), ContextBlock(elements=[_md(flip)])]
+    blocks += [
+        DividerBlock(),
+        ContextBlock(elements=[_md(flip)]),
+        feedback_buttons("verdict", rec.framework),
+    ]
     return SlackMessage(
         text=escape(f"Recommendation: {title} (confidence {rec.confidence:.2f})"),
         blocks=tuple(blocks),
@@ -256,6 +281,22 @@ def compare_message(facts: Iterable[Fact]) -> SlackMessage:
             )
         )
     return SlackMessage(text="Flask vs FastAPI, aspect by aspect", blocks=tuple(blocks[:50]))
+
+
+def stats_message(page: str) -> SlackMessage:
+    """The `advisor stats` page, monospaced: sections of whole lines, each under Slack's limit."""
+    chunks: list[str] = []
+    size = 0  # of the last chunk once escaped: the length Slack counts
+    for line in (whole[:500] for whole in page.rstrip().splitlines()):
+        if chunks and size + len(escape(line)) < 2800:
+            chunks[-1] += "\n" + line
+            size += len(escape(line)) + 1
+        else:
+            chunks.append(line)
+            size = len(escape(line))
+    blocks: list[Block] = [HeaderBlock(text=_plain("Framework Advisor usage", 150))]
+    blocks += [_section(f"```{chunk}```") for chunk in chunks[:40]]
+    return SlackMessage(text=escape(page[:3000]), blocks=tuple(blocks))
 
 
 def help_message(text: str) -> SlackMessage:

@@ -23,7 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
 from bot.adapters.slack import blocks
-from bot.adapters.slack.service import SlackService
+from bot.adapters.slack.service import Rating, SlackService
 from bot.adapters.slack.telemetry import Telemetry
 from bot.core.messages import Reply
 from bot.errors import StoreError
@@ -168,6 +168,7 @@ def register_listeners(
     app.action(re.compile(f"^{blocks.ANSWER_ACTION}_"))(later(work.on_answer))
     app.action(re.compile(f"^{blocks.FACT_ACTION}_"))(later(work.on_fact))
     app.action(blocks.START_ACTION)(later(work.on_start))
+    app.action(re.compile(f"^{blocks.FEEDBACK_ACTION}_(up|down)$"))(later(work.on_feedback))
     app.event("app_home_opened")(later(work.on_home))
     _acknowledge_the_rest(app)
 
@@ -237,6 +238,49 @@ class Listeners:
             args["thread_ts"] = key.thread
         client.chat_postMessage(channel=container.get("channel_id", key.channel), **args)
         return [reply]
+
+    def on_feedback(self, incoming: Incoming) -> list[Reply] | None:
+        body, client = incoming.body, incoming.client
+        rating = self._rating(incoming)
+        if not self.service.first_time(incoming.delivery):
+            return None
+        text = self.service.rate(rating)
+        if rating.ephemeral and incoming.respond is not None:
+            # An ephemeral message (a slash command's answer) has no place a post could go.
+            incoming.respond(response_type="ephemeral", replace_original=False, text=text)
+        else:
+            thread = (body.get("container") or {}).get("thread_ts")
+            client.chat_postEphemeral(
+                channel=rating.channel, user=rating.user, thread_ts=thread, text=text
+            )
+        return [Reply("info", text, extras={"event": "feedback"})]
+
+    def _rating(self, incoming: Incoming) -> Rating:
+        body = incoming.body
+        try:
+            value = json.loads(body["actions"][0]["value"])
+            subject, ident = value["s"], value["id"]
+            up = body["actions"][0]["action_id"].endswith("_up")
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+            raise Malformed("the feedback button's value is not one of ours") from None
+        known = self.service.advisor.kb.facts if subject == "fact" else ("flask", "fastapi")
+        if subject not in {"fact", "verdict"} or ident not in known:
+            raise Malformed("the feedback button rates nothing the advisor said")
+        container = body.get("container") or {}
+        user = (body.get("user") or {}).get("id")
+        channel, message_ts = container.get("channel_id"), container.get("message_ts")
+        if not all(isinstance(x, str) and x for x in (user, channel, message_ts)):
+            raise Malformed("a feedback click without its user, channel or message")
+        return Rating(
+            team=incoming.team,
+            user=str(user),
+            channel=str(channel),
+            message_ts=str(message_ts),
+            ephemeral=bool(container.get("is_ephemeral")),
+            subject=str(subject),
+            ident=str(ident),
+            value=1 if up else -1,
+        )
 
     def on_start(self, incoming: Incoming) -> list[Reply] | None:
         body, client = incoming.body, incoming.client

@@ -137,6 +137,8 @@ class Runtime:
 
     def shutdown(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=False)
+        if self.advisor.recorder is not None:
+            self.advisor.recorder.close()  # the last buffered events, then the store
         self.advisor.store.close()
 
 
@@ -147,7 +149,7 @@ def build_runtime(settings: Settings, advisor: Advisor, mode: str) -> Runtime:
     executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="advisor")
     telemetry = Telemetry(log_text=settings.log_text)
     app = build_app(
-        service=SlackService(advisor, settings.rate_limit),
+        service=SlackService(advisor, settings.rate_limit, settings.admin_ids()),
         client=client,
         signing_secret=settings.slack_signing_secret,
         executor=executor,
