@@ -198,6 +198,12 @@ def _serve(args: argparse.Namespace) -> int:
 
     kb = load_knowledge(args.knowledge or settings.advisor_knowledge)
     store = open_store(settings.advisor_store)
+    if not (settings.hash_salt or settings.slack_signing_secret):
+        print(
+            "advisor: ADVISOR_HASH_SALT is not set: user hashes in the usage record change "
+            "at each restart and differ between replicas",
+            file=sys.stderr,
+        )
     # Events are written once a second, off the request path (bot.insights.recorder).
     recorder = Recorder(store, RecordSettings.from_settings(settings, flush_interval=1.0))
     advisor = Advisor(kb, store, recorder=recorder)

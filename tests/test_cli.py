@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import DATA, ROOT
 
-COMMANDS = ("chat", "ask", "check", "eval", "serve")
+COMMANDS = ("chat", "ask", "check", "eval", "serve", "stats", "bench")
 
 
 def advisor(*args: str, stdin: str = "", cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from bot.loopback.slack_api import FakeSlackAPI
+from bot.settings import Settings
 from tests.conftest import ROOT
 from tests.serve import advisor_http
 
@@ -82,9 +83,16 @@ def test_the_pieces_point_at_each_other() -> None:
         "SLACK_BOT_TOKEN",
         "SLACK_SIGNING_SECRET",
         "SLACK_APP_TOKEN",
+        "ADVISOR_HASH_SALT",
     }
-    envfrom = _advisor_deployment()["spec"]["template"]["spec"]["containers"][0]["envFrom"]
-    assert envfrom[0]["secretRef"]["name"] == secret["metadata"]["name"]
+    container = _advisor_deployment()["spec"]["template"]["spec"]["containers"][0]
+    assert container["envFrom"][0]["secretRef"]["name"] == secret["metadata"]["name"]
+    # Every variable the manifests set is one the advisor reads: no typo goes unnoticed.
+    names = set(secret["stringData"]) | {e["name"] for e in container["env"]}
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    names |= set(compose["services"]["advisor"]["environment"])
+    read = {field.alias for field in Settings.model_fields.values()}
+    assert names - read == set()
 
 
 def test_compose_runs_the_advisor_on_redis() -> None:
