@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from bot.loopback.requests import SECRET, SlackSender, get, sign, unique
@@ -13,7 +14,17 @@ PAYLOADS = ROOT / "tests" / "data" / "slack" / "payloads"
 
 Slack = SlackSender
 
-__all__ = ["PAYLOADS", "SECRET", "Slack", "dm_event", "get", "payload", "sign", "unique"]
+__all__ = [
+    "PAYLOADS",
+    "SECRET",
+    "Slack",
+    "dm_event",
+    "get",
+    "in_one_rate_window",
+    "payload",
+    "sign",
+    "unique",
+]
 
 
 def payload(name: str) -> Any:
@@ -37,3 +48,11 @@ def dm_event(
     if thread_ts:
         event["thread_ts"] = thread_ts
     return event
+
+
+def in_one_rate_window(seconds_needed: float = 15.0) -> None:
+    """Wait, if need be, so the next `seconds_needed` fall in one minute of the rate limit's
+    fixed windows: a burst that straddles two windows would be counted in halves."""
+    into = time.time() % 60
+    if into > 60 - seconds_needed:
+        time.sleep(60 - into + 0.05)

@@ -16,7 +16,7 @@ from bot.loopback.slack_api import FakeSlackAPI
 from bot.store.base import ConversationKey
 from bot.store.sqlite import SQLiteStore
 from tests.serve import advisor_http
-from tests.slack_requests import SECRET, Slack, dm_event, unique
+from tests.slack_requests import SECRET, Slack, dm_event, in_one_rate_window, unique
 
 ADMIN = "UADMIN1"
 
@@ -258,3 +258,19 @@ def test_a_question_that_starts_with_stats_is_still_a_question(
     slack.command("stats on github stars?", user=unique("U"), response_url=api.response_url(name))
     (answer,) = api.responses(name)
     assert "admins" not in answer.params["text"]
+
+
+def test_feedback_clicks_count_against_the_rate_limit(
+    slack: Slack, api: FakeSlackAPI, store: SQLiteStore
+) -> None:
+    _, post = mention(slack, api, "what about dependency injection?")
+    up = vote_click(feedback_buttons(post)["advisor_feedback_up"])
+    user, limit = unique("U"), 30  # ADVISOR_RATE_LIMIT's default
+    in_one_rate_window()
+    for n in range(limit + 5):  # one vote each on 35 messages
+        slack.click(up, user=user, channel="C7", message_ts=f"1700001000.{n:06d}")
+    ephemerals(api, user, limit)
+    time.sleep(0.5)
+    assert len(api.calls_to("chat.postEphemeral", user=user)) == limit
+    votes = [v for v in store.votes_since(0) if v["id"] == "dependency_injection"]
+    assert len(votes) == limit

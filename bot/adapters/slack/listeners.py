@@ -244,6 +244,8 @@ class Listeners:
         rating = self._rating(incoming)
         if not self.service.first_time(incoming.delivery):
             return None
+        if self.service.over_limit(rating.user):  # clicks count against the limit, too
+            return [Reply("info", "rate limited", extras={"event": "rate_limited"})]
         text = self.service.rate(rating)
         if rating.ephemeral and incoming.respond is not None:
             # An ephemeral message (a slash command's answer) has no place a post could go.
