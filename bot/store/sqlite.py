@@ -58,6 +58,7 @@ class SQLiteStore(StateStore):
         # backoff, which under concurrent turns cost far more than the writes themselves.
         self._writer = threading.Lock()
         self._hits = MemoryStore()
+        self._sightings = 0
         self._locks = StripedLocks()
         self._connections: list[sqlite3.Connection] = []
         with self._errors("open"):
@@ -113,20 +114,23 @@ class SQLiteStore(StateStore):
 
     def save(self, key: ConversationKey, data: JSON, expected_version: int) -> int:
         text = json.dumps(data, separators=(",", ":"))
-        with self._writing() as connection:
-            if expected_version == 0:
-                cursor = connection.execute(
-                    "INSERT OR IGNORE INTO conversations VALUES (?, ?, 1, ?)",
-                    (key.as_string(), text, time.time()),
-                )
-            else:
-                cursor = connection.execute(
-                    "UPDATE conversations SET data = ?, version = version + 1, "
-                    "updated_at = ? WHERE key = ? AND version = ?",
-                    (text, time.time(), key.as_string(), expected_version),
-                )
-            if cursor.rowcount != 1:
-                raise StaleStateError(f"{key.as_string()}: not at version {expected_version}")
+        # One statement, so one implicit transaction: the version check and the write are
+        # atomic without BEGIN/COMMIT. Each sqlite3 call releases the GIL and must win it
+        # back, so under load three calls held the writer lock three times as long.
+        if expected_version == 0:
+            sql = "INSERT OR IGNORE INTO conversations VALUES (?, ?, 1, ?)"
+            args: tuple[object, ...] = (key.as_string(), text, time.time())
+        else:
+            sql = (
+                "UPDATE conversations SET data = ?, version = version + 1, updated_at = ? "
+                "WHERE key = ? AND version = ?"
+            )
+            args = (text, time.time(), key.as_string(), expected_version)
+        connection = self._connection()
+        with self._writer, self._errors("write"):
+            changed = connection.execute(sql, args).rowcount
+        if changed != 1:
+            raise StaleStateError(f"{key.as_string()}: not at version {expected_version}")
         return expected_version + 1
 
     def delete(self, key: ConversationKey) -> None:
@@ -137,17 +141,18 @@ class SQLiteStore(StateStore):
 
     def first_delivery(self, delivery_id: str, ttl_seconds: float) -> bool:
         now = time.time()
-        with self._writing() as connection:
-            row = connection.execute(
-                "SELECT seen_at FROM deliveries WHERE id = ?", (delivery_id,)
-            ).fetchone()
-            first = row is None or now - float(row[0]) >= ttl_seconds
-            if first:
-                connection.execute(
-                    "INSERT OR REPLACE INTO deliveries VALUES (?, ?)", (delivery_id, now)
-                )
+        connection = self._connection()
+        with self._writer, self._errors("write"):
+            # Inserted, or an expired sighting renewed: 1 row. A fresh sighting: 0 rows.
+            first = connection.execute(
+                "INSERT INTO deliveries VALUES (?, ?) ON CONFLICT (id) DO UPDATE "
+                "SET seen_at = excluded.seen_at WHERE deliveries.seen_at <= ?",
+                (delivery_id, now, now - ttl_seconds),
+            ).rowcount
+            self._sightings += 1
+            if self._sightings % 1000 == 1:  # now and then, forget what has expired
                 connection.execute("DELETE FROM deliveries WHERE seen_at < ?", (now - ttl_seconds,))
-        return first
+        return first == 1
 
     def hit(self, name: str, window_seconds: int) -> int:
         # A SQLite file serves one replica, so its counts can live in this process: a rate
