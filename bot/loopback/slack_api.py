@@ -32,6 +32,7 @@ class Call:
     path: str = ""
     at: float = field(default_factory=time.monotonic)
     status: int = 200
+    peer: int = 0  # the client's port: calls on one kept-alive connection share it
 
 
 @dataclass
@@ -56,6 +57,13 @@ class FakeSlackAPI:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Like slack.com: connections stay open for the next call unless the client
+            # says otherwise (urllib always does; the advisor's client does not).
+            protocol_version = "HTTP/1.1"
+            # Headers and body leave in two writes; on a kept connection Nagle's algorithm
+            # would hold the body until the client's delayed ACK (40 ms). Servers set this.
+            disable_nagle_algorithm = True
+
             def do_GET(self) -> None:
                 path, _, query = self.path.partition("?")
                 self.path = path
@@ -157,7 +165,10 @@ class FakeSlackAPI:
         with self._lock:
             queued = self.failures[method]
             failure = queued.popleft() if queued else None
-            call = Call(method, params, headers, path, status=failure.status if failure else 200)
+            status = failure.status if failure else 200
+            call = Call(
+                method, params, headers, path, status=status, peer=request.client_address[1]
+            )
             self.calls.append(call)
             self._arrived.notify_all()
         if failure is not None:

@@ -20,6 +20,7 @@ from slack_sdk.http_retry.state import RetryState
 from bot.adapters.slack.listeners import register_listeners
 from bot.adapters.slack.service import SlackService
 from bot.adapters.slack.telemetry import Telemetry
+from bot.adapters.slack.transport import KeepAliveWebClient
 
 log = logging.getLogger("bot.slack")
 
@@ -50,7 +51,7 @@ def retry_handlers() -> list[RetryHandler]:
 
 
 def web_client(token: str | None, base_url: str, timeout: int = 10) -> WebClient:
-    return WebClient(
+    return KeepAliveWebClient(
         token=token,
         base_url=base_url if base_url.endswith("/") else base_url + "/",
         timeout=timeout,

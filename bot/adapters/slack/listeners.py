@@ -152,12 +152,14 @@ def register_listeners(
         def listener(
             ack: Ack,
             body: dict[str, Any],
-            client: WebClient,
             context: BoltContext,
             respond: Respond | None = None,
         ) -> None:
             ack()
-            executor.submit(logged, Incoming(body, client, context, respond))
+            # The app's own client, not the copy Bolt makes for each request: that copy is a
+            # plain WebClient, and ours keeps its connections to Slack open (transport.py).
+            # Shared safely: nothing here ever changes its token.
+            executor.submit(logged, Incoming(body, app.client, context, respond))
 
         return listener
 
