@@ -15,7 +15,9 @@ BENCH_REDIS = "redis://127.0.0.1:6379/11"
 
 @pytest.fixture(scope="module")
 def results() -> dict[str, object]:
-    plan = Plan(requests=5, throughput_seconds=1, conversations=500, turns=20, sizes=(2000,))
+    plan = Plan(
+        requests=5, throughput_seconds=1, conversations=500, turns=20, sizes=(2000,), events=2000
+    )
     return run(plan, BENCH_REDIS, lambda message: None)
 
 
@@ -33,6 +35,11 @@ def test_every_figure_is_there(results: dict[str, object]) -> None:
     assert r["matching_ms"]["2000"]["phrasings"] >= 1900  # type: ignore[index]
     for store in ("sqlite", "redis"):
         assert r["stores"][store]["bytes_per_conversation"] > 0  # type: ignore[index]
+    usage = r["usage_record"]
+    assert usage["events"] == 2000  # type: ignore[index]
+    assert usage["stats_s"] > 0  # type: ignore[index]
+    assert usage["sqlite_bytes_per_event"] > 0  # type: ignore[index]
+    assert usage["redis_bytes_per_event"] > 0  # type: ignore[index]
     assert 0 < r["startup_s"] < 10  # type: ignore[operator]
     assert 0 < r["serve_peak_rss_mb"] < 1000  # type: ignore[operator]
     names = [t["name"] for t in r["targets"]]  # type: ignore[union-attr]
@@ -44,6 +51,7 @@ def test_the_table_shows_both_apps_and_every_target(results: dict[str, object]) 
     text = table(results)  # type: ignore[arg-type]
     assert "minimal Bolt" in text
     assert "2,000 phrasings" in text
+    assert "usage record, 2,000 events: `advisor stats`" in text
     assert text.count("[met ]") + text.count("[MISS]") == 9
 
 

@@ -290,3 +290,15 @@ def test_the_store_keeps_no_user_id_and_no_answered_text(tmp_path: Path) -> None
     assert "alice-the-user" not in dumped
     assert "is fastapi faster" not in dumped  # answered: its text is not kept
     assert "center a div" in dumped  # unmatched, opted in
+
+
+def test_grouping_work_is_bounded_to_the_most_asked_wordings() -> None:
+    """Past the first 1,500 distinct wordings, rarer ones stand alone rather than being
+    compared with every group: the report's cost stays bounded on any log."""
+    filler = [{"text": f"question number {n} about zq{n}x"} for n in range(1500) for _ in (1, 2)]
+    rare = [{"text": "how do i center a div"}, {"text": "how to center a div"}]
+    groups = group_unmatched(filler + rare)
+    assert sum(g.count for g in groups) == 3002
+    assert [g.count for g in groups if "center a div" in g.question] == [1, 1]
+    asked_more = group_unmatched(rare * 3)  # the same two, now among the most asked: grouped
+    assert [(g.count, len(g.wordings)) for g in asked_more] == [(6, 2)]

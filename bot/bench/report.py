@@ -47,6 +47,13 @@ def table(r: dict[str, Any]) -> str:
             f"  {name:32}{row['bytes_per_conversation']:>10}"
             f"{row['turn_p50_ms']:>10.3f}{row['turn_p99_ms']:>10.3f}"
         )
+    usage = r["usage_record"]
+    lines += [
+        "",
+        f"usage record, {usage['events']:,} events: `advisor stats` {usage['stats_s']:.2f} s; "
+        f"{usage['sqlite_bytes_per_event']} B/event in SQLite, "
+        f"{usage['redis_bytes_per_event']} B/event in Redis",
+    ]
     lines += [
         "",
         f'start-up, `advisor ask "docs?"`: {r["startup_s"]:.3f} s; '

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.bench import http, matching, stores
+from bot.bench import http, matching, stores, usage
 from bot.bench.processes import advisor_server, minimal_bolt_server
 from bot.kb.loader import load_knowledge
 from bot.loopback.slack_api import FakeSlackAPI
@@ -33,6 +33,7 @@ class Plan:
     conversations: int
     turns: int
     sizes: tuple[int, ...]
+    events: int = 10_000  # in the usage record `advisor stats` reads
 
     @classmethod
     def full(cls) -> Plan:
@@ -42,6 +43,7 @@ class Plan:
             conversations=100_000,
             turns=2000,
             sizes=(10_000, 100_000),
+            events=100_000,
         )
 
     @classmethod
@@ -155,6 +157,7 @@ def run(plan: Plan, redis_url: str, progress: Progress) -> dict[str, Any]:
         "sqlite": stores.sqlite(plan.conversations, plan.turns, progress),
         "redis": stores.redis_store(redis_url, plan.conversations, plan.turns, progress),
     }
+    results["usage_record"] = usage.usage_record(load_knowledge(), plan.events, redis_url, progress)
     results["targets"] = [t.as_json() for t in targets(results)]
     return results
 

@@ -23,6 +23,7 @@ def typical_state() -> dict[str, Any]:
     """A conversation in the middle of a recommendation, as the Advisor stores it."""
     return {
         "phase": "asking",
+        "dialog": "3f9a1c2e",
         "answers": {"app_kind": "ml_model", "concurrency": "high", "validation_docs": "needed"},
         "sources": {"app_kind": "story", "concurrency": "story", "validation_docs": "answer"},
         "history": ["app_kind", "concurrency", "validation_docs"],

@@ -22,7 +22,10 @@ from bot.kb.loader import KnowledgeBase
 # "how do i center a div" and "how to center a div" group; "django vs flask" and
 # "graphql with fastapi?" do not.
 SIMILAR = 75.0
-_MAX_TEXTS = 5_000  # the most recent unmatched questions grouped: bounded work per report
+_MAX_TEXTS = 5_000  # the most recent unmatched questions read: bounded work per report
+# Grouping compares each wording with every group so far (quadratic): only the most asked
+# wordings are grouped, the rest stand alone. 1,500 distinct wordings take about a second.
+_MAX_GROUPED = 1_500
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$", re.IGNORECASE)
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400}
@@ -202,11 +205,11 @@ def group_unmatched(messages: Sequence[JSON]) -> list[UnmatchedGroup]:
                 suggested[text].append(str(fact))
     groups: list[list[str]] = []
     keys: list[str] = []  # each group's first wording, normalised: what newcomers compare with
-    for text, _ in wordings.most_common():
+    for rank, (text, _) in enumerate(wordings.most_common()):
         normal = utils.default_process(text)
         best = (
             process.extractOne(normal, keys, scorer=fuzz.token_set_ratio, score_cutoff=SIMILAR)
-            if normal
+            if normal and rank < _MAX_GROUPED
             else None
         )
         if best is None:
