@@ -274,3 +274,72 @@ def test_slacks_own_envelopes_are_acked(
         envelope["envelope_id"] = unique("replay-")
         socket_server.send(envelope)
         assert socket_server.ack_for(envelope["envelope_id"])
+
+
+def test_feedback_over_socket_mode(
+    api: FakeSlackAPI, socket_server: SocketModeServer, advisor_socket: subprocess.Popen[bytes]
+) -> None:
+    """The 👍 under an answer works the same over Socket Mode: acked, thanked ephemerally."""
+    channel, user = unique("C"), unique("U")
+    socket_server.send(
+        {
+            "envelope_id": unique("env-"),
+            "type": "events_api",
+            "accepts_response_payload": False,
+            "payload": {
+                "type": "event_callback",
+                "team_id": "T1",
+                "event_id": unique("Ev"),
+                "event": {
+                    "type": "app_mention",
+                    "user": user,
+                    "channel": channel,
+                    "ts": "4.1",
+                    "text": "<@UADVISOR> is fastapi faster?",
+                },
+            },
+        }
+    )
+    (post,) = api.wait_for("chat.postMessage", channel=channel)
+    up = next(
+        e
+        for b in post.params["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "advisor_feedback_up"
+    )
+    payload = json.loads((PAYLOADS / "block_actions.json").read_text())
+    payload.update(
+        user={"id": user, "username": "u", "team_id": "T1"},
+        container={
+            "type": "message",
+            "message_ts": "4.2",
+            "channel_id": channel,
+            "is_ephemeral": False,
+            "thread_ts": "4.1",
+        },
+        channel={"id": channel, "name": "general"},
+        actions=[
+            {
+                "action_id": up["action_id"],
+                "block_id": "advisor_feedback_fact",
+                "type": "button",
+                "value": up["value"],
+                "action_ts": f"{time.time()}",
+                "text": up["text"],
+            }
+        ],
+    )
+    click_id = unique("env-")
+    socket_server.send(
+        {
+            "envelope_id": click_id,
+            "type": "interactive",
+            "accepts_response_payload": False,
+            "payload": payload,
+        }
+    )
+    socket_server.ack_for(click_id)
+    (thanks,) = api.wait_for("chat.postEphemeral", user=user)
+    assert "Glad it helped" in thanks.params["text"]
+    assert thanks.params["thread_ts"] == "4.1"
