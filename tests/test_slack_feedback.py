@@ -179,12 +179,24 @@ def test_a_forged_feedback_button_records_nothing(
 ) -> None:
     user = unique("U")
     before = len(store.votes_since(0))
-    for value in ('{"s": "fact", "id": "no_such_fact"}', '{"s": "nonsense"}', "not json"):
+    forgeries = (
+        '{"s": "fact", "id": "no_such_fact"}',
+        '{"s": "nonsense"}',
+        "not json",
+        '{"s": ["fact"], "id": "performance"}',
+        '{"s": "fact", "id": ["performance"]}',
+        '{"s": "verdict", "id": {"x": 1}}',
+        "[1, 2]",
+    )
+    for value in forgeries:
         forged = {"action_id": "advisor_feedback_up", "value": value}
         assert slack.click(forged, user=user, channel="C9", message_ts="1.1")[0] == 200
     time.sleep(0.5)
     assert api.calls_to("chat.postEphemeral", user=user) == []
     assert len(store.votes_since(0)) == before
+    log = (store.path.parent / "serve.log").read_text()
+    assert "Traceback" not in log  # each was turned away as malformed, not failed on
+    assert log.count("ignored a malformed feedback request") >= len(forgeries)
 
 
 def test_a_chosen_suggestion_and_unmatched_text_are_recorded_privately(

@@ -267,6 +267,8 @@ class Listeners:
             up = body["actions"][0]["action_id"].endswith("_up")
         except (KeyError, IndexError, TypeError, ValueError, AttributeError):
             raise Malformed("the feedback button's value is not one of ours") from None
+        if not isinstance(subject, str) or not isinstance(ident, str):
+            raise Malformed("the feedback button's value is not one of ours")
         known = self.service.advisor.kb.facts if subject == "fact" else ("flask", "fastapi")
         if subject not in {"fact", "verdict"} or ident not in known:
             raise Malformed("the feedback button rates nothing the advisor said")
