@@ -551,3 +551,38 @@ def test_a_user_over_the_rate_limit_is_told_once_then_ignored(
     other = unique("U")
     slack.event(dm_event(other, "is flask dead?", ts="1700009100.000001"))
     api.wait_for("chat.postMessage", channel=f"D{other}")  # others are not affected
+
+
+def test_buttons_with_values_of_the_wrong_types_are_turned_away(
+    slack: Slack, api: FakeSlackAPI, serve_log: Path
+) -> None:
+    """Forged clicks on a live dialog: lists and objects where text belongs. Each is ignored
+    as malformed (one log line, no traceback) and the dialog goes on untouched."""
+    user = unique("U")
+    dm = f"D{user}"
+    slack.event(dm_event(user, "recommend", ts="1700001200.000001"))
+    api.wait_until(lambda: len(_questions(api, dm)) >= 1)
+    key = f"dm:T1:{dm}:1700001200.000001:{user}"
+    where = {"user": user, "channel": dm, "message_ts": "1", "thread_ts": "1700001200.000001"}
+    forged = [
+        ("advisor_answer_1", {"k": key, "f": "app_kind", "o": ["api"]}),
+        ("advisor_answer_1", {"k": key, "f": ["app_kind"], "o": "api"}),
+        ("advisor_answer_1", {"k": key, "f": "app_kind", "o": {"id": "api"}}),
+        ("advisor_fact_0", {"k": key, "fact": ["performance"]}),
+        ("advisor_fact_0", {"k": key, "fact": {"id": "performance"}}),
+    ]
+    for action_id, value in forged:
+        assert slack.click({"action_id": action_id, "value": json.dumps(value)}, **where)[0] == 200
+    time.sleep(0.5)
+    assert len(_questions(api, dm)) == 1  # nothing was answered
+    assert api.calls_to("chat.postEphemeral", user=user) == []
+    log = serve_log.read_text()
+    assert "Traceback" not in log
+    slack.click(
+        {
+            "action_id": "advisor_answer_1",
+            "value": json.dumps({"k": key, "f": "app_kind", "o": "api"}),
+        },
+        **where,
+    )
+    api.wait_until(lambda: len(_questions(api, dm)) >= 2)  # a real click still works

@@ -214,12 +214,16 @@ class Listeners:
 
     def on_answer(self, incoming: Incoming) -> list[Reply] | None:
         body, client = incoming.body, incoming.client
-        return self.service.on_answer_click(client, body, _value(body), incoming.delivery)
+        value = _value(body)
+        if not isinstance(value.get("f"), str) or not isinstance(value.get("o"), str | None):
+            raise Malformed("the answer button names no factor and option")
+        return self.service.on_answer_click(client, body, value, incoming.delivery)
 
     def on_fact(self, incoming: Incoming) -> list[Reply] | None:
         body, client = incoming.body, incoming.client
         value = _value(body)
-        if value.get("fact") not in self.service.advisor.kb.facts:
+        fact = value.get("fact")
+        if not isinstance(fact, str) or fact not in self.service.advisor.kb.facts:
             raise Malformed("the button names no fact")
         if not self.service.first_time(incoming.delivery):
             return None
