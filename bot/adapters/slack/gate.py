@@ -8,10 +8,21 @@ sender's fault: it gets a 400, and no work is done.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qs
 
-_OBJECTS = ("event", "user", "team", "container", "channel", "message", "view", "enterprise")
+# Wherever these keys appear, Slack sends an object (or null). Bolt's own extractors walk
+# event, message, previous_message, item, assistant_thread and authorizations for ids.
+_OBJECTS = frozenset(
+    {"event", "container", "message", "previous_message", "item", "assistant_thread", "view"}
+)
+# Wherever these appear, Slack sends an id (text) or an object with one (or null).
+_IDS = frozenset({"user", "channel", "team", "enterprise"})
+_DEPTH = 12  # deeper than any Slack payload; a deeper body is turned away
+# Ids are short: "U012AB3CD", "T0001". One of 5,000 characters would not fit in a button.
+_ID = re.compile(r"[A-Za-z0-9_\-]{0,64}")
+_ID_FIELDS = frozenset({"team_id", "user_id", "channel_id", "enterprise_id", "api_app_id"})
 
 
 def problem(body: bytes, content_type: str) -> str | None:
@@ -25,6 +36,9 @@ def problem(body: bytes, content_type: str) -> str | None:
             return "form body is not UTF-8"
         if "payload" in form:
             return _payload_problem(form["payload"][0].encode())
+        for name in _ID_FIELDS & form.keys():  # a slash command
+            if not _ID.fullmatch(form[name][0]):
+                return f"`{name}` is not an id"
         return None
     return f"unexpected content type {content_type or 'none'}"
 
@@ -36,14 +50,47 @@ def _payload_problem(raw: bytes) -> str | None:
         return "body is not JSON"
     if not isinstance(payload, dict):
         return "body is not a JSON object"
-    for name in _OBJECTS:
-        if name in payload and payload[name] is not None and not isinstance(payload[name], dict):
-            return f"`{name}` is not an object"
     actions = payload.get("actions")
     if actions is not None and not (
         isinstance(actions, list) and all(isinstance(a, dict) for a in actions)
     ):
         return "`actions` is not a list of objects"
-    if "authorizations" in payload and not isinstance(payload["authorizations"], list):
-        return "`authorizations` is not a list"
+    authorizations = payload.get("authorizations")
+    if authorizations is not None and not (
+        isinstance(authorizations, list) and all(isinstance(a, dict) for a in authorizations)
+    ):
+        return "`authorizations` is not a list of objects"
+    return _shape_problem(payload, 0)
+
+
+def _shape_problem(value: Any, depth: int) -> str | None:
+    """The first place, anywhere in the payload, where an object or an id has the wrong type."""
+    if depth > _DEPTH:
+        return "the body is nested deeper than any Slack payload"
+    if isinstance(value, list):
+        for item in value:
+            if (found := _shape_problem(item, depth + 1)) is not None:
+                return found
+        return None
+    if not isinstance(value, dict):
+        return None
+    for name, item in value.items():
+        if item is None:
+            continue
+        if name in _OBJECTS and not isinstance(item, dict):
+            return f"`{name}` is not an object"
+        if name in _IDS and not isinstance(item, str | dict):
+            return f"`{name}` is neither an id nor an object"
+        if name in _IDS and isinstance(item, dict):
+            item_id = item.get("id")
+            if item_id is not None and not (isinstance(item_id, str) and _ID.fullmatch(item_id)):
+                return f"`{name}.id` is not an id"
+        if (
+            (name in _IDS or name in _ID_FIELDS)
+            and isinstance(item, str)
+            and not _ID.fullmatch(item)
+        ):
+            return f"`{name}` is not an id"
+        if isinstance(item, dict | list) and (found := _shape_problem(item, depth + 1)):
+            return found
     return None

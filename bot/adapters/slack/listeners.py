@@ -16,10 +16,11 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
+from urllib.error import URLError
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.models.views import View
 
 from bot.adapters.slack import blocks
@@ -31,12 +32,19 @@ from bot.errors import StoreError
 log = logging.getLogger("bot.slack")
 
 
+def clicker(body: dict[str, Any]) -> str | None:
+    """The id of the user who clicked (an interaction payload's `user` is an object)."""
+    user = body.get("user")
+    found = user.get("id") if isinstance(user, dict) else None
+    return found if isinstance(found, str) and found else None
+
+
 def delivery_id(body: dict[str, Any]) -> str | None:
     """What identifies one delivery: the event_id of an event, the action_ts of a click."""
     if body.get("event_id"):
         return f"event:{body['event_id']}"
     if body.get("type") == "block_actions" and body.get("actions"):
-        user = (body.get("user") or {}).get("id", "")
+        user = clicker(body) or ""
         return f"action:{user}:{body['actions'][0].get('action_ts', '')}"
     return None
 
@@ -88,6 +96,11 @@ def _observed(work: Work, kind: str, telemetry: Telemetry) -> Callable[..., None
             error = str(exc.response.get("error", ""))
             telemetry.slack_error(error)
             log.error("Slack API call failed handling a %s: %s", kind, error)
+        except (URLError, TimeoutError, ConnectionError, SlackRequestError) as exc:
+            # Slack (or a response URL) unreachable after every retry: an outage, not a bug.
+            outcome = "slack_error"
+            telemetry.slack_error("unreachable")
+            log.error("Slack could not be reached handling a %s: %s", kind, str(exc)[:200])
         except StoreError as exc:
             outcome = "store_error"
             log.error("store failed handling a %s: %s", kind, exc)
@@ -119,6 +132,8 @@ def _event(body: dict[str, Any]) -> dict[str, Any]:
             raise Malformed(f"event.{name} is missing or not text")
     if not isinstance(event.get("text", ""), str) or not isinstance(event.get("user", ""), str):
         raise Malformed("event.text or event.user is not text")
+    if not isinstance(event.get("thread_ts") or "", str):
+        raise Malformed("event.thread_ts is not text")
     return event
 
 
@@ -131,7 +146,7 @@ def _value(body: dict[str, Any]) -> dict[str, Any]:
         raise Malformed("the button's value is not one of ours") from None
     if not isinstance(value, dict) or not isinstance(key, str) or key.count(":") != 4:
         raise Malformed("the button's value is not one of ours")
-    if not isinstance((body.get("user") or {}).get("id"), str):
+    if clicker(body) is None:
         raise Malformed("no user id")
     return value
 
@@ -183,8 +198,11 @@ class Listeners:
 
     def on_command(self, incoming: Incoming) -> list[Reply] | None:
         body, client = incoming.body, incoming.client
-        if incoming.respond is None or not isinstance(body.get("response_url"), str):
+        url = body.get("response_url")
+        if incoming.respond is None or not isinstance(url, str):
             raise Malformed("a command without a response_url")
+        if not url.startswith(("https://", "http://")):
+            raise Malformed("a command whose response_url is not a web address")
         team, user = incoming.team, str(body.get("user_id", ""))
         text = str(body.get("text", ""))
         response, dialog, replies = self.service.slash_reply(
@@ -277,7 +295,7 @@ class Listeners:
         if subject not in {"fact", "verdict"} or ident not in known:
             raise Malformed("the feedback button rates nothing the advisor said")
         container = body.get("container") or {}
-        user = (body.get("user") or {}).get("id")
+        user = clicker(body)
         channel, message_ts = container.get("channel_id"), container.get("message_ts")
         if not all(isinstance(x, str) and x for x in (user, channel, message_ts)):
             raise Malformed("a feedback click without its user, channel or message")
@@ -294,8 +312,8 @@ class Listeners:
 
     def on_start(self, incoming: Incoming) -> list[Reply] | None:
         body, client = incoming.body, incoming.client
-        user = (body.get("user") or {}).get("id")
-        if not isinstance(user, str):
+        user = clicker(body)
+        if user is None:
             raise Malformed("a click without a user")
         return self.service.start_dialog_in_dm(
             client, incoming.team, user, "recommend", incoming.delivery
