@@ -94,14 +94,19 @@ def health_port() -> int:
 
 
 @pytest.fixture(scope="module")
+def socket_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("socket") / "serve.log"
+
+
+@pytest.fixture(scope="module")
 def advisor_socket(
     api: FakeSlackAPI,
     socket_server: SocketModeServer,
-    tmp_path_factory: pytest.TempPathFactory,
+    socket_log: Path,
     health_port: int,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    work = tmp_path_factory.mktemp("socket")
-    log = Path(work / "serve.log")
+    work = socket_log.parent
+    log = socket_log
     port = health_port
     env = serve_env(
         api.url, f"sqlite:///{work}/advisor.db", SLACK_APP_TOKEN=APP_TOKEN, PORT=str(port)
@@ -343,3 +348,29 @@ def test_feedback_over_socket_mode(
     (thanks,) = api.wait_for("chat.postEphemeral", user=user)
     assert "Glad it helped" in thanks.params["text"]
     assert thanks.params["thread_ts"] == "4.1"
+
+
+def test_a_malformed_envelope_is_acked_and_dropped(
+    api: FakeSlackAPI,
+    socket_server: SocketModeServer,
+    advisor_socket: subprocess.Popen[bytes],
+    socket_log: Path,
+) -> None:
+    """The gate of HTTP mode guards Socket Mode too: Bolt never sees a payload it would fail on."""
+    bad = unique("env-")
+    event = {"type": "app_mention", "user": 5, "channel": ["C"], "ts": "5.1", "text": "hi"}
+    socket_server.send(
+        {
+            "envelope_id": bad,
+            "type": "events_api",
+            "accepts_response_payload": False,
+            "payload": {"type": "event_callback", "team_id": "T1", "event_id": unique("Ev"),
+                        "event": event},
+        }
+    )  # fmt: skip
+    socket_server.ack_for(bad)  # acked, so Slack would not redeliver it
+    time.sleep(0.5)
+    log = socket_log.read_text()
+    assert "rejected a Socket Mode envelope" in log
+    assert "Traceback" not in log
+    assert advisor_socket.poll() is None

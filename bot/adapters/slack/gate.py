@@ -48,6 +48,11 @@ def _payload_problem(raw: bytes) -> str | None:
         payload: Any = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         return "body is not JSON"
+    return payload_problem(payload)
+
+
+def payload_problem(payload: Any) -> str | None:
+    """Why a parsed payload (an HTTP body, a Socket Mode envelope's) cannot be Slack's."""
     if not isinstance(payload, dict):
         return "body is not a JSON object"
     actions = payload.get("actions")

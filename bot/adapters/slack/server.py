@@ -19,7 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk.socket_mode.builtin.client import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.adapters.slack import gate
 from bot.adapters.slack.app import build_app, web_client
@@ -195,10 +199,23 @@ def serve_http(runtime: Runtime, host: str, port: int) -> None:
         runtime.shutdown()
 
 
+class GatedSocketModeHandler(SocketModeHandler):
+    """Socket Mode behind the same gate as HTTP: an envelope whose payload is not shaped like
+    Slack's is acknowledged (so it is not redelivered) and dropped with one log line, before
+    Bolt's own code, which assumes Slack's shapes, can fail on it."""
+
+    def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]  # as Bolt's own
+        why = gate.payload_problem(req.payload)
+        if why is None:
+            super().handle(client, req)
+            return
+        log.warning("rejected a Socket Mode envelope not shaped like Slack's: %s", why)
+        client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+
+
 def serve_socket(runtime: Runtime, app_token: str, host: str, port: int) -> None:
     """Socket Mode; /healthz still answers on `port` so orchestrators can probe the replica."""
     import waitress
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     health = waitress.create_server(
         Routes(None, runtime.healthy, runtime.telemetry),
@@ -208,7 +225,7 @@ def serve_socket(runtime: Runtime, app_token: str, host: str, port: int) -> None
         ident="advisor",
     )
     threading.Thread(target=health.run, name="healthz", daemon=True).start()
-    handler = SocketModeHandler(runtime.app, app_token, web_client=runtime.app.client)
+    handler = GatedSocketModeHandler(runtime.app, app_token, web_client=runtime.app.client)
     stopped = threading.Event()
     _stop_on_sigterm(stopped.set)
     handler.connect()  # type: ignore[no-untyped-call]
