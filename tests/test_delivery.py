@@ -56,13 +56,8 @@ def test_an_interrupted_turn_is_finished_without_posting_twice(
     assert len(outbox) == 2
     stored = advisor.store.load(KEY)
     assert stored is not None
-    crashed = state.model_copy(
-        update={
-            "outbox": outbox,
-            "outbox_turn": "event:E2",
-            "deliveries": [*state.deliveries, "event:E2"],
-        }
-    )
+    crashed = state.model_copy(update={"outbox": outbox, "outbox_turn": "event:E2"}, deep=True)
+    crashed.remember("event:E2", 8)
     advisor.store.save(KEY, crashed.model_dump(mode="json"), stored.version)
     courier.send("event:E2", 0, outbox[0])
     before = len(api.calls_to("chat.postMessage", channel="DU1"))
@@ -85,5 +80,19 @@ def test_a_turn_that_cannot_be_delivered_is_rolled_back(
     after = advisor.peek(KEY)
     assert after.answers == before.answers == {}
     assert after.pending == "app_kind"
-    assert "event:E2" not in after.deliveries  # a redelivery may try again
+    assert not after.seen("event:E2")  # a redelivery may try again
+    assert after.seen("event:E1")
     assert after.outbox == []
+
+
+def test_deliveries_are_kept_as_short_marks_and_old_raw_ids_still_count() -> None:
+    state = DialogState()
+    for n in range(10):
+        state.remember(f"event:Ev{n:08d}", 8)
+    assert len(state.deliveries) == 8
+    assert all(len(mark) == 12 for mark in state.deliveries)
+    assert state.seen("event:Ev00000009")
+    assert not state.seen("event:Ev00000001")  # the oldest are let go
+    assert not state.seen(None)
+    stored_before_marks = DialogState(deliveries=["event:EvOLD"])
+    assert stored_before_marks.seen("event:EvOLD")

@@ -29,9 +29,8 @@ def typical_state() -> dict[str, Any]:
         "history": ["app_kind", "concurrency", "validation_docs"],
         "pending": "async_familiarity",
         "updated_at": 1_764_000_000.123456,
-        # Eight is the most a conversation remembers (bot.core.advisor).
-        "deliveries": [f"event:Ev0A1B2C3D{n:02d}" for n in range(7)]
-        + ["action:U0123ABCD:1764000000.123456"],
+        # Eight is the most a conversation remembers (bot.core.advisor), as 12-digit marks.
+        "deliveries": [f"{n:012x}" for n in range(0x3F1A2B4C5D00, 0x3F1A2B4C5D08)],
     }
 
 

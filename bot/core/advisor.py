@@ -69,11 +69,11 @@ class Advisor:
             state = DialogState.model_validate(stored.data) if stored else DialogState()
             if state.outbox:
                 version = self._finish_interrupted_turn(key, state, version, courier)
-            if inbound.delivery in state.deliveries:
+            if state.seen(inbound.delivery):
                 return []  # handled already, maybe by another replica
             before = state.model_copy(deep=True)  # what the user saw: restored if delivery fails
             if inbound.delivery is not None:
-                state.deliveries = [*state.deliveries, inbound.delivery][-_REMEMBERED:]
+                state.remember(inbound.delivery, _REMEMBERED)
             now = self.clock()
             replies = self._expire(state, now)
             replies += self._step(state, inbound)

@@ -6,6 +6,7 @@ never stored, so a dialog.yaml edit cannot leave a stored conversation inconsist
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -38,8 +39,24 @@ class DialogState(BaseModel):
     # Seconds since the epoch, from the clock the Advisor was given.
     updated_at: float = 0.0
 
+    def seen(self, delivery: str | None) -> bool:
+        """Whether this delivery (an event_id, a click's action_ts) was handled already."""
+        return delivery is not None and (
+            _mark(delivery) in self.deliveries or delivery in self.deliveries  # older, raw
+        )
+
+    def remember(self, delivery: str, keep: int) -> None:
+        self.deliveries = [*self.deliveries, _mark(delivery)][-keep:]
+
     def forget(self, factor: str) -> None:
         self.answers.pop(factor, None)
         self.sources.pop(factor, None)
         if factor in self.history:
             self.history.remove(factor)
+
+
+def _mark(delivery: str) -> str:
+    """A delivery id as kept: 12 hex digits instead of up to 40 characters, because every
+    conversation keeps several and Redis holds them all (collisions among a conversation's
+    last few are a 1-in-10^13 matter)."""
+    return hashlib.blake2b(delivery.encode(), digest_size=6).hexdigest()

@@ -254,7 +254,7 @@ class SlackService:
         place = Place(channel, key.thread)
         inbound = Inbound(choice=Choice(value["f"], value.get("o")), delivery=delivery)
         state = self.advisor.peek(key)
-        if delivery in state.deliveries:
+        if state.seen(delivery):
             return []  # this very click was handled already (a redelivery)
         if state.phase != "asking" or state.pending != value["f"]:
             client.chat_postEphemeral(
