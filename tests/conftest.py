@@ -2,19 +2,47 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Callable
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.core.advisor import Advisor
 from bot.kb.loader import KnowledgeBase, bundled_knowledge_dir, load_knowledge
+from bot.loopback.slack_api import FakeSlackAPI
 from bot.matching.matcher import Matcher
 from bot.store.memory import MemoryStore
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+
+
+def run_advisor(
+    *args: str, stdin: str = "", cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The `advisor` command as a real process; `env` adds to (or replaces in) this one's."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[FakeSlackAPI]:
+    """The loopback Slack Web API, one per test module (a module may define its own)."""
+    fake = FakeSlackAPI().start()
+    yield fake
+    fake.stop()
 
 
 @pytest.fixture(scope="session")

@@ -11,20 +11,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DATA, ROOT
+from tests.conftest import run_advisor as advisor
 
 COMMANDS = ("chat", "ask", "check", "eval", "serve", "stats", "bench")
-
-
-def advisor(*args: str, stdin: str = "", cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=cwd,
-        check=False,
-    )
 
 
 def serve_with(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -22,13 +22,6 @@ ADMIN = "UADMIN1"
 
 
 @pytest.fixture(scope="module")
-def api() -> Iterator[FakeSlackAPI]:
-    fake = FakeSlackAPI().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("feedback") / "advisor.db"
 

@@ -35,13 +35,6 @@ ACTIONS = [
 
 
 @pytest.fixture(scope="module")
-def api() -> Iterator[FakeSlackAPI]:
-    fake = FakeSlackAPI().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def served(
     api: FakeSlackAPI, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, Path]]:

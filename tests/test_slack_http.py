@@ -20,13 +20,6 @@ from tests.slack_requests import PAYLOADS, Slack, dm_event, get, in_one_rate_win
 
 
 @pytest.fixture(scope="module")
-def api() -> Iterator[FakeSlackAPI]:
-    fake = FakeSlackAPI().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def serve_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("serve") / "serve.log"
 

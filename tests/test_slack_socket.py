@@ -59,8 +59,10 @@ class SocketModeServer:
                 return
             self.acks.append(json.loads(received))
 
-    def send(self, envelope: dict[str, Any]) -> None:
+    def send(self, envelope: dict[str, Any]) -> str:
+        """Send an envelope; its id, to wait for the ack with."""
         self.outbox.put(json.dumps(envelope))
+        return str(envelope.get("envelope_id", ""))
 
     def ack_for(self, envelope_id: str, timeout: float = 10) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -70,6 +72,40 @@ class SocketModeServer:
                     return ack
             time.sleep(0.01)
         raise AssertionError(f"no ack for {envelope_id}; acks: {self.acks}")
+
+
+def click_envelope(
+    button: dict[str, Any], user: str, channel: str, *, message_ts: str, thread_ts: str
+) -> dict[str, Any]:
+    """An `interactive` envelope: `user` clicked `button` on a message in a thread."""
+    payload = json.loads((PAYLOADS / "block_actions.json").read_text())
+    payload.update(
+        user={"id": user, "username": "u", "team_id": "T1"},
+        container={
+            "type": "message",
+            "message_ts": message_ts,
+            "channel_id": channel,
+            "is_ephemeral": False,
+            "thread_ts": thread_ts,
+        },
+        channel={"id": channel, "name": "channel"},
+        actions=[
+            {
+                "action_id": button["action_id"],
+                "block_id": "b",
+                "type": "button",
+                "value": button["value"],
+                "action_ts": f"{time.time()}",
+                "text": button["text"],
+            }
+        ],
+    )
+    return {
+        "envelope_id": unique("env-"),
+        "type": "interactive",
+        "accepts_response_payload": False,
+        "payload": payload,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -207,36 +243,8 @@ def test_slash_commands_and_clicks_over_socket_mode(
         for e in b["elements"]
         if json.loads(e["value"])["o"] == "high"
     )
-    click_id = unique("env-")
-    payload = json.loads((PAYLOADS / "block_actions.json").read_text())
-    payload.update(
-        user={"id": user, "username": "u", "team_id": "T1"},
-        container={
-            "type": "message",
-            "message_ts": "1",
-            "channel_id": dm,
-            "is_ephemeral": False,
-            "thread_ts": question.params["thread_ts"],
-        },
-        channel={"id": dm, "name": "directmessage"},
-        actions=[
-            {
-                "action_id": button["action_id"],
-                "block_id": "b",
-                "type": "button",
-                "value": button["value"],
-                "action_ts": f"{time.time()}",
-                "text": button["text"],
-            }
-        ],
-    )
-    socket_server.send(
-        {
-            "envelope_id": click_id,
-            "type": "interactive",
-            "accepts_response_payload": False,
-            "payload": payload,
-        }
+    click_id = socket_server.send(
+        click_envelope(button, user, dm, message_ts="1", thread_ts=question.params["thread_ts"])
     )
     socket_server.ack_for(click_id)
     api.wait_until(
@@ -313,36 +321,8 @@ def test_feedback_over_socket_mode(
         for e in b["elements"]
         if e["action_id"] == "advisor_feedback_up"
     )
-    payload = json.loads((PAYLOADS / "block_actions.json").read_text())
-    payload.update(
-        user={"id": user, "username": "u", "team_id": "T1"},
-        container={
-            "type": "message",
-            "message_ts": "4.2",
-            "channel_id": channel,
-            "is_ephemeral": False,
-            "thread_ts": "4.1",
-        },
-        channel={"id": channel, "name": "general"},
-        actions=[
-            {
-                "action_id": up["action_id"],
-                "block_id": "advisor_feedback_fact",
-                "type": "button",
-                "value": up["value"],
-                "action_ts": f"{time.time()}",
-                "text": up["text"],
-            }
-        ],
-    )
-    click_id = unique("env-")
-    socket_server.send(
-        {
-            "envelope_id": click_id,
-            "type": "interactive",
-            "accepts_response_payload": False,
-            "payload": payload,
-        }
+    click_id = socket_server.send(
+        click_envelope(up, user, channel, message_ts="4.2", thread_ts="4.1")
     )
     socket_server.ack_for(click_id)
     (thanks,) = api.wait_for("chat.postEphemeral", user=user)

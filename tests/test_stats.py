@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +14,7 @@ from bot.insights.report import Report, group_unmatched, parse_duration, summari
 from bot.kb.loader import KnowledgeBase
 from bot.matching.matcher import Matcher
 from bot.store.sqlite import SQLiteStore
-from tests.conftest import ROOT
+from tests.conftest import run_advisor as advisor
 
 NOW = 1_800_000_000.0
 DAY = 86_400.0
@@ -197,19 +194,6 @@ def test_awkward_text_survives_the_export(
 # -- end to end: a scripted chat, then `advisor stats` -----------------------------------------
 
 
-def advisor(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        env={**os.environ, **env},
-        check=False,
-    )
-
-
 SESSION = "\n".join(
     [
         "+1",  # nothing to rate yet
@@ -235,7 +219,7 @@ SESSION = "\n".join(
 def test_a_scripted_session_then_stats_and_export(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path}/advisor.db"
     env = {"ADVISOR_RECORD_QUESTIONS": "1", "ADVISOR_HASH_SALT": "pepper"}
-    chat = advisor(env, "chat", "--json", "--store", store, stdin=SESSION + "\n")
+    chat = advisor("chat", "--json", "--store", store, stdin=SESSION + "\n", env=env)
     assert chat.returncode == 0, chat.stderr
     lines = [json.loads(line) for line in chat.stdout.splitlines()]
     assert len(lines) == 1 + len(SESSION.splitlines())  # the line protocol holds
@@ -246,7 +230,7 @@ def test_a_scripted_session_then_stats_and_export(tmp_path: Path) -> None:
     assert lines[-2]["recommendation"]["framework"] == "fastapi"
     assert "Thanks for the 👍" in lines[-1]["text"]
 
-    result = advisor(env, "stats", "--json", "--store", store, "--since", "1d")
+    result = advisor("stats", "--json", "--store", store, "--since", "1d", env=env)
     assert result.returncode == 0, result.stderr
     stats = json.loads(result.stdout)
     assert stats["bands"] == {"answered": 1, "did_you_mean": 0, "no_match": 2}
@@ -259,22 +243,22 @@ def test_a_scripted_session_then_stats_and_export(tmp_path: Path) -> None:
     assert stats["unmatched"][0]["count"] == 2
     assert stats["surfaces"] == {"terminal": 11}  # 16 lines, 5 of them votes: not messages
 
-    page = advisor(env, "stats", "--store", store)
+    page = advisor("stats", "--store", store, env=env)
     assert page.returncode == 0, page.stderr
     assert "Fact questions: 3" in page.stdout
     assert "how do i center a div" in page.stdout
 
     path = tmp_path / "unmatched.yaml"
-    exported = advisor(env, "stats", "--store", store, "--export-unmatched", str(path))
+    exported = advisor("stats", "--store", store, "--export-unmatched", str(path), env=env)
     assert exported.returncode == 0, exported.stderr
     assert "wrote 2 unmatched questions" in exported.stdout
-    evaluated = advisor(env, "eval", "--json", str(path))
+    evaluated = advisor("eval", "--json", str(path), env=env)
     assert evaluated.returncode == 0, evaluated.stderr
     assert json.loads(evaluated.stdout)[str(path)]["out_of_scope"] == 2
 
 
 def test_stats_refuses_a_bad_duration_as_a_usage_error(tmp_path: Path) -> None:
-    result = advisor({}, "stats", "--store", f"sqlite:///{tmp_path}/x.db", "--since", "soon")
+    result = advisor("stats", "--store", f"sqlite:///{tmp_path}/x.db", "--since", "soon")
     assert result.returncode == 2
     assert "not a duration" in result.stderr
 
@@ -282,7 +266,7 @@ def test_stats_refuses_a_bad_duration_as_a_usage_error(tmp_path: Path) -> None:
 def test_the_store_keeps_no_user_id_and_no_answered_text(tmp_path: Path) -> None:
     db = tmp_path / "advisor.db"
     env = {"ADVISOR_RECORD_QUESTIONS": "1", "USER": "alice-the-user", "LOGNAME": "alice-the-user"}
-    chat = advisor(env, "chat", "--json", "--store", f"sqlite:///{db}", stdin=SESSION + "\n")
+    chat = advisor("chat", "--json", "--store", f"sqlite:///{db}", stdin=SESSION + "\n", env=env)
     assert chat.returncode == 0, chat.stderr
     store = SQLiteStore(db)
     dumped = json.dumps([store.events_since(0), store.votes_since(0)])
