@@ -133,6 +133,9 @@ def test_the_page_shows_every_section_with_bars(report: Report) -> None:
     assert "4 started, 2 finished (50%), 2 left (1 cancelled, 1 timed out)" in page
     assert "What are you building?" in page or "1. " in page
     assert "FastAPI" in page.split("Verdicts")[1]
+    funnel = page.split("Recommendation dialogs")[1].split("\n\n")[0].splitlines()[1:]
+    assert len(funnel) == 6
+    assert len({line.index("█" if "█" in line else "░") for line in funnel}) == 1  # one column
     json.dumps(report.as_json())  # and it is all JSON-able
 
 
@@ -176,7 +179,7 @@ def test_the_export_is_a_valid_question_file_with_every_wording(
     )
     text = path.read_text()
     assert "asked 3 times in 3 wordings" in text
-    assert "offered: realtime, ml_serving" in text
+    assert "# asked once; offered: realtime, ml_serving" in text
     assert "Fact ids: framework_type" in text
 
 

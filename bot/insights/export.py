@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.insights.render import times
 from bot.insights.report import Report, UnmatchedGroup, when
 from bot.matching.matcher import Matcher
 
@@ -46,7 +47,8 @@ def skeleton(report: Report, matcher: Matcher, name: str) -> str:
     ]
     for group in groups:
         offered = f"; offered: {', '.join(group.suggested)}" if group.suggested else ""
-        lines.append(f"  # asked {group.count} times in {len(group.wordings)} wordings{offered}")
+        wordings = "" if len(group.wordings) == 1 else f" in {len(group.wordings)} wordings"
+        lines.append(f"  # asked {times(group.count)}{wordings}{offered}")
         for text in group.wordings:
             guesses = [c.fact_id for c in matcher.match(text).candidates[:3]]
             hint = f"  # guesses: {', '.join(guesses)}" if guesses else ""

@@ -20,6 +20,10 @@ def _percent(part: float, whole: float) -> str:
     return f"{100 * part / whole:3.0f}%" if whole else "  -%"
 
 
+def times(n: int) -> str:
+    return "once" if n == 1 else f"{n} times"
+
+
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
@@ -53,8 +57,7 @@ def _questions(report: Report) -> str:
         n = report.bands.get(band, 0)
         lines.append(f"  {label:<14} {bar(n, asked)} {_percent(n, asked)} {n:>5}")
     if report.chosen:
-        times = "once" if report.chosen == 1 else f"{report.chosen} times"
-        lines.append(f'  a "did you mean" suggestion was then chosen {times}')
+        lines.append(f'  a "did you mean" suggestion was then chosen {times(report.chosen)}')
     return "\n".join(lines)
 
 
@@ -108,7 +111,7 @@ def _funnel(report: Report) -> str:
         question = _clip(step.question, 44)
         left_here = f"  left here {step.cancelled}" if step.cancelled else ""
         lines.append(
-            f"  {n}. {question:<36} {bar(step.reached, widest)} {step.reached:>5}{left_here}"
+            f"  {n}. {question:<44} {bar(step.reached, widest)} {step.reached:>5}{left_here}"
         )
     return "\n".join(lines)
 
