@@ -24,7 +24,8 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.models.views import View
 
 from bot.adapters.slack import blocks
-from bot.adapters.slack.service import Rating, SlackService
+from bot.adapters.slack.insights import Rating
+from bot.adapters.slack.service import SlackService
 from bot.adapters.slack.telemetry import Telemetry
 from bot.core.messages import Reply
 from bot.errors import StoreError
@@ -270,7 +271,7 @@ class Listeners:
             return None
         if self.service.over_limit(rating.user):  # clicks count against the limit, too
             return [Reply("info", "rate limited", extras={"event": "rate_limited"})]
-        text = self.service.rate(rating)
+        text = self.service.insights.rate(rating)
         if rating.ephemeral and incoming.respond is not None:
             # An ephemeral message (a slash command's answer) has no place a post could go.
             incoming.respond(response_type="ephemeral", replace_original=False, text=text)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,13 +18,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.adapters.slack import blocks
+from bot.adapters.slack.insights import SlackInsights
 from bot.core import wording
 from bot.core.advisor import Advisor
 from bot.core.delivery import Post
 from bot.core.messages import Choice, Inbound, Reply
-from bot.insights.recorder import Vote
-from bot.insights.render import render
-from bot.insights.report import parse_duration, summarise
 from bot.store.base import ConversationKey
 
 log = logging.getLogger("bot.slack")
@@ -106,40 +103,13 @@ RATE_LIMITED = (
 )
 
 
-NOT_AN_ADMIN = (
-    "Usage stats are for the advisor's admins. Ask whoever runs the advisor in this "
-    "workspace to add you (ADVISOR_ADMINS)."
-)
-NOT_RECORDING = "Thanks! (This advisor keeps no usage record, so the vote was not stored.)"
-
-
-@dataclass(frozen=True)
-class Rating:
-    """A 👍 / 👎 click, as Slack describes where it came from."""
-
-    team: str
-    user: str
-    channel: str
-    message_ts: str
-    ephemeral: bool
-    subject: str
-    ident: str
-    value: int
-
-    @property
-    def surface(self) -> str:
-        if self.ephemeral:
-            return "slash"
-        return "dm" if self.channel.startswith("D") else "mention"
-
-
 class SlackService:
     def __init__(
         self, advisor: Advisor, rate_limit: int = 0, admins: frozenset[str] = frozenset()
     ) -> None:
         self.advisor = advisor
         self.rate_limit = rate_limit
-        self.admins = admins
+        self.insights = SlackInsights(advisor, admins)
 
     def over_limit(self, user: str) -> int:
         """0 within the limit; otherwise how far over (1: the first message over it)."""
@@ -279,40 +249,6 @@ class SlackService:
             self.advisor.recorder.chosen(key, fact.id, candidates)
         return key, blocks.fact_message(fact), reply
 
-    def rate(self, rating: Rating) -> str:
-        """Record a vote (once per user per message) and say what became of it. The
-        conversation the message belongs to is never touched."""
-        recorder = self.advisor.recorder
-        if recorder is None:
-            return NOT_RECORDING
-        vote = Vote(
-            message=f"{rating.channel}:{rating.message_ts}",
-            team=rating.team,
-            user=rating.user,
-            surface=rating.surface,
-            subject="verdict" if rating.subject == "verdict" else "fact",
-            ident=rating.ident,
-            value=1 if rating.value > 0 else -1,
-        )
-        return wording.feedback_text(recorder.vote(vote), rating.value)
-
-    def stats_response(self, user: str, window: str) -> dict[str, Any]:
-        """`/advisor stats [7d]`: the usage report, for admins only, never shared."""
-        if user not in self.admins:
-            return {"response_type": "ephemeral", "text": NOT_AN_ADMIN}
-        seconds = parse_duration(window or "7d")
-        recorder, store = self.advisor.recorder, self.advisor.store
-        if recorder is not None:
-            recorder.flush()  # what this replica still buffers belongs in the report
-            recorder.purge()
-        until = time.time()
-        since = until - seconds
-        report = summarise(
-            self.advisor.kb, store.events_since(since), store.votes_since(since), since, until
-        )
-        message = blocks.stats_message(render(report))
-        return {"response_type": "ephemeral", "text": message.text, "blocks": message.blocks_json()}
-
     def slash_reply(
         self, text: str, team: str, channel: str, user: str
     ) -> tuple[dict[str, Any], bool, list[Reply]]:
@@ -330,7 +266,7 @@ class SlackService:
         if stats is not None:  # "stats" or "stats 30d"; "stats on github stars?" is a question
             window = stats.group(1) or ""
             note = Reply("info", "stats", extras={"event": "stats"})
-            return self.stats_response(user, window), False, [note]
+            return self.insights.stats_response(user, window), False, [note]
         if command in {"", "help"}:
             message = blocks.help_message(wording.HELP)
         elif command == "compare":
