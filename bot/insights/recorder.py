@@ -143,12 +143,16 @@ class Recorder:
             try:
                 if batch:
                     self.store.add_events(batch)
-                if self.clock() - self._purged_at > _PURGE_EVERY:
-                    self.purge()
             except StoreError as exc:
                 log.warning("usage record: cannot write %d events yet: %s", len(batch), exc)
                 with self._guard:
-                    self._buffer[:0] = batch
+                    self._buffer[:0] = batch  # kept for the next attempt, written once
+                return
+            if self.clock() - self._purged_at > _PURGE_EVERY:
+                try:
+                    self.purge()
+                except StoreError as exc:
+                    log.warning("usage record: cannot enforce retention yet: %s", exc)
 
     def purge(self) -> int:
         """Forget events and votes older than the retention period."""
