@@ -230,8 +230,22 @@ def test_a_chosen_suggestion_and_unmatched_text_are_recorded_privately(
     assert other not in everything
 
 
-def test_stats_is_for_admins_only_and_always_ephemeral(slack: Slack, api: FakeSlackAPI) -> None:
+def test_stats_is_for_admins_only_and_always_ephemeral(
+    slack: Slack, api: FakeSlackAPI, store: SQLiteStore
+) -> None:
     mention(slack, api, "is fastapi faster?")
+    helped = unique("help")
+    slack.command("compare", user=unique("U"), response_url=api.response_url(helped))
+    api.responses(helped)
+
+    def compared() -> bool:  # `/advisor compare` needs no conversation, yet it is counted
+        return any(
+            (e["surface"], e["band"]) == ("slash", "other")
+            for e in store.events_since(0)
+            if e["type"] == "message"
+        )
+
+    api.wait_until(compared, timeout=5)
     asker = unique("U")
     slack.event(dm_event(asker, "what's the best pizza in town", ts="1700000700.1"))
     api.wait_for("chat.postMessage", channel=f"D{asker}")

@@ -90,6 +90,13 @@ class Recorder:
     def turn(self, turn: Turn) -> None:
         self._add(turn_events(turn, self.privacy, self.clock()))
 
+    def other(self, surface: str) -> None:
+        """A message answered without a conversation (`/advisor help`, `/advisor compare`)."""
+        at = self.clock()
+        self._add(
+            [{"at": at, "surface": surface, "type": "message", "band": "other", "fact": "none"}]
+        )
+
     def chosen(self, key: ConversationKey, fact: str, candidates: Sequence[str]) -> None:
         self._add([chosen_event(key, fact, candidates, self.clock())])
 

@@ -267,10 +267,13 @@ class SlackService:
             window = stats.group(1) or ""
             note = Reply("info", "stats", extras={"event": "stats"})
             return self.insights.stats_response(user, window), False, [note]
-        if command in {"", "help"}:
-            message = blocks.help_message(wording.HELP)
-        elif command == "compare":
-            message = blocks.compare_message(self.advisor.kb.facts.values())
+        if command in {"", "help", "compare"}:
+            if self.advisor.recorder is not None:  # counted, though no conversation is needed
+                self.advisor.recorder.other("slash")
+            if command == "compare":
+                message = blocks.compare_message(self.advisor.kb.facts.values())
+            else:
+                message = blocks.help_message(wording.HELP)
         elif self.starts_dialog(words):
             sent = "I've sent you a direct message to work out the right framework together."
             return {"response_type": "ephemeral", "text": sent}, True, replies
