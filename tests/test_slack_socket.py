@@ -74,6 +74,21 @@ class SocketModeServer:
         raise AssertionError(f"no ack for {envelope_id}; acks: {self.acks}")
 
 
+def event_envelope(event: dict[str, Any], envelope_id: str | None = None) -> dict[str, Any]:
+    """An `events_api` envelope carrying `event`, as Slack sends it over the socket."""
+    return {
+        "envelope_id": envelope_id or unique("env-"),
+        "type": "events_api",
+        "accepts_response_payload": False,
+        "payload": {
+            "type": "event_callback",
+            "team_id": "T1",
+            "event_id": unique("Ev"),
+            "event": event,
+        },
+    }
+
+
 def click_envelope(
     button: dict[str, Any], user: str, channel: str, *, message_ts: str, thread_ts: str
 ) -> dict[str, Any]:
@@ -177,27 +192,17 @@ def test_events_are_acked_and_answered(
     api: FakeSlackAPI, socket_server: SocketModeServer, advisor_socket: subprocess.Popen[bytes]
 ) -> None:
     channel, envelope_id = unique("C"), unique("env-")
-    socket_server.send(
+    envelope = event_envelope(
         {
-            "envelope_id": envelope_id,
-            "type": "events_api",
-            "accepts_response_payload": False,
-            "retry_attempt": 0,
-            "retry_reason": "",
-            "payload": {
-                "type": "event_callback",
-                "team_id": "T1",
-                "event_id": unique("Ev"),
-                "event": {
-                    "type": "app_mention",
-                    "user": "U1",
-                    "channel": channel,
-                    "ts": "3.1",
-                    "text": "<@UADVISOR> jinja in fastapi?",
-                },
-            },
-        }
+            "type": "app_mention",
+            "user": "U1",
+            "channel": channel,
+            "ts": "3.1",
+            "text": "<@UADVISOR> jinja in fastapi?",
+        },
+        envelope_id=envelope_id,
     )
+    socket_server.send({**envelope, "retry_attempt": 0, "retry_reason": ""})
     assert socket_server.ack_for(envelope_id)["envelope_id"] == envelope_id
     (post,) = api.wait_for("chat.postMessage", channel=channel)
     assert post.params["thread_ts"] == "3.1"
@@ -295,23 +300,15 @@ def test_feedback_over_socket_mode(
     """The 👍 under an answer works the same over Socket Mode: acked, thanked ephemerally."""
     channel, user = unique("C"), unique("U")
     socket_server.send(
-        {
-            "envelope_id": unique("env-"),
-            "type": "events_api",
-            "accepts_response_payload": False,
-            "payload": {
-                "type": "event_callback",
-                "team_id": "T1",
-                "event_id": unique("Ev"),
-                "event": {
-                    "type": "app_mention",
-                    "user": user,
-                    "channel": channel,
-                    "ts": "4.1",
-                    "text": "<@UADVISOR> is fastapi faster?",
-                },
-            },
-        }
+        event_envelope(
+            {
+                "type": "app_mention",
+                "user": user,
+                "channel": channel,
+                "ts": "4.1",
+                "text": "<@UADVISOR> is fastapi faster?",
+            }
+        )
     )
     (post,) = api.wait_for("chat.postMessage", channel=channel)
     up = next(
@@ -337,17 +334,8 @@ def test_a_malformed_envelope_is_acked_and_dropped(
     socket_log: Path,
 ) -> None:
     """The gate of HTTP mode guards Socket Mode too: Bolt never sees a payload it would fail on."""
-    bad = unique("env-")
     event = {"type": "app_mention", "user": 5, "channel": ["C"], "ts": "5.1", "text": "hi"}
-    socket_server.send(
-        {
-            "envelope_id": bad,
-            "type": "events_api",
-            "accepts_response_payload": False,
-            "payload": {"type": "event_callback", "team_id": "T1", "event_id": unique("Ev"),
-                        "event": event},
-        }
-    )  # fmt: skip
+    bad = socket_server.send(event_envelope(event))
     socket_server.ack_for(bad)  # acked, so Slack would not redeliver it
     time.sleep(0.5)
     log = socket_log.read_text()
