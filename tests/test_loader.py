@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import random
+import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from bot.errors import KnowledgeError
 from bot.kb.loader import load_knowledge
 from bot.kb.models import REQUIRED_FACT_IDS
@@ -140,3 +144,63 @@ def test_missing_file_and_missing_directory(tmp_path: Path, knowledge_copy: Make
     (directory / "matching.yaml").unlink()
     assert any("matching.yaml:0: file is missing" in p for p in _problems(directory))
     assert any("not found" in p for p in _problems(tmp_path / "nowhere"))
+
+
+MUTATIONS = ("delete", "duplicate", "indent", "dedent", "number", "symbol", "empty", "swap",
+             "yes", "null", "tab", "list", "colon")  # fmt: skip
+
+
+def _mutate(lines: list[str], rng: random.Random) -> None:
+    """One random edit of the kind a hurried author makes."""
+    i = rng.randrange(len(lines))
+    line, key = lines[i], lines[i].split(":")[0]
+    edit = rng.choice(MUTATIONS)
+    if edit == "delete":
+        lines.pop(i)
+    elif edit == "duplicate":
+        lines.insert(i, line)
+    elif edit == "swap":
+        j = rng.randrange(len(lines))
+        lines[i], lines[j] = lines[j], lines[i]
+    elif edit == "symbol" and line:
+        j = rng.randrange(len(line))
+        lines[i] = line[:j] + rng.choice("{}[]:&*!|>'\"%@`#-?,") + line[j + 1 :]
+    else:
+        lines[i] = {
+            "indent": "  " + line,
+            "dedent": line.lstrip(),
+            "number": f"{key}: 12345",
+            "empty": f"{key}:",
+            "yes": f"{key}: yes",
+            "null": f"{key}: null",
+            "tab": "\t" + line,
+            "list": f"{key}: [1, {{a: b}}]",
+            "colon": line + ": x",
+        }.get(edit, line)
+
+
+def test_randomly_broken_knowledge_gets_file_line_errors_never_a_crash(
+    knowledge_copy: Callable[[], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Seeded: a failure replays exactly. Each round breaks a fresh copy in one to three places."""
+    rng = random.Random(8)
+    problem = re.compile(r"^.+\.yaml:\d+: \S|^\d+ problem\(s\) found\.$")
+    broken = 0
+    for _ in range(40):
+        directory = knowledge_copy()
+        path = directory / rng.choice(["facts.yaml", "matching.yaml", "dialog.yaml"])
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for _ in range(rng.randint(1, 3)):
+            _mutate(lines, rng)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        code = main(["check", "--knowledge", str(directory)])
+        out, err = capsys.readouterr()
+        shutil.rmtree(directory)  # the next round copies afresh
+        assert code in {0, 1}
+        if code == 0:
+            assert ": OK: " in out
+            continue
+        broken += 1
+        assert err.strip(), "a failed check must say why"
+        assert all(problem.match(line) for line in err.splitlines()), err
+    assert broken > 20  # most edits do break something
