@@ -66,11 +66,22 @@ class SlackInsights:
         )
         return wording.feedback_text(recorder.vote(vote), rating.value)
 
-    def stats_response(self, user: str, window: str) -> dict[str, Any]:
+    @staticmethod
+    def stats_window(command: str) -> float | None:
+        """Seconds of `stats [DURATION]` (7 days by default), or None when `command` is not
+        that: "stats on github stars?" is a question."""
+        word, _, window = command.partition(" ")
+        if word != "stats":
+            return None
+        try:
+            return parse_duration(window.strip() or "7d")
+        except ValueError:
+            return None
+
+    def stats_response(self, user: str, seconds: float) -> dict[str, Any]:
         """`/advisor stats [7d]`: the usage report, for admins only, never shared."""
         if user not in self.admins:
             return {"response_type": "ephemeral", "text": NOT_AN_ADMIN}
-        seconds = parse_duration(window or "7d")
         recorder, store = self.advisor.recorder, self.advisor.store
         if recorder is not None:
             recorder.flush()  # what this replica still buffers belongs in the report

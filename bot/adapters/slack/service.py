@@ -28,7 +28,6 @@ from bot.store.base import ConversationKey
 log = logging.getLogger("bot.slack")
 
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
-_STATS = re.compile(r"^stats(?:\s+(\d+(?:\.\d+)?\s*[mhdw]))?$")
 
 OPENING = (
     "Let's pick between Flask and FastAPI for your project. I'll ask a few questions in this "
@@ -262,9 +261,8 @@ class SlackService:
         command = words.lower()
         kind = "in_channel" if share else "ephemeral"
         replies: list[Reply] = []
-        stats = _STATS.match(command)
-        if stats is not None:  # "stats" or "stats 30d"; "stats on github stars?" is a question
-            window = stats.group(1) or ""
+        window = self.insights.stats_window(command)
+        if window is not None:  # "stats" or "stats 30d"; "stats on github stars?" is a question
             note = Reply("info", "stats", extras={"event": "stats"})
             return self.insights.stats_response(user, window), False, [note]
         if command in {"", "help", "compare"}:
