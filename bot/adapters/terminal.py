@@ -18,7 +18,7 @@ from bot.core import wording
 from bot.core.advisor import Advisor
 from bot.core.messages import Inbound, QuestionView, Reply
 from bot.dialog.scoring import Recommendation
-from bot.insights.events import rated
+from bot.insights.events import Subject, rated
 from bot.insights.recorder import Vote
 from bot.store.base import ConversationKey
 
@@ -134,7 +134,7 @@ class Feedback:
         self.key = key
         self.session = uuid.uuid4().hex[:12]  # names this run's messages apart from others'
         self.turns = 0
-        self.last: tuple[str, str, str] | None = None  # message, subject, id
+        self.last: tuple[str, Subject, str] | None = None  # message, subject, id
 
     def answered(self, replies: list[Reply]) -> None:
         self.turns += 1
@@ -155,7 +155,7 @@ class Feedback:
             self.key.team,
             self.key.user,
             self.key.surface,
-            "verdict" if subject == "verdict" else "fact",
+            subject,
             ident,
             1 if value > 0 else -1,
         )

@@ -21,6 +21,7 @@ from bot.store.base import ConversationKey
 
 JSON = dict[str, Any]
 Band = Literal["answered", "did_you_mean", "no_match", "chosen", "dialog", "other"]
+Subject = Literal["fact", "verdict"]  # what a 👍 / 👎 rates
 # Bands of a message that asked a fact question: the rates the report shows.
 QUESTION_BANDS: tuple[Band, ...] = ("answered", "did_you_mean", "no_match")
 # Kept text is capped like the matcher's input: what the matcher never reads is not needed.
@@ -74,7 +75,7 @@ def turn_events(turn: Turn, privacy: Privacy, at: float) -> list[JSON]:
     key, text = turn.key, turn.inbound.text.strip()
     base: JSON = {"at": at, "surface": key.surface}
     how, fact = band(turn.replies, turn.before, turn.after)
-    message: JSON = {**base, "type": "message", "band": how, "fact": fact}
+    message = message_event(at, key.surface, how, fact)
     if how == "did_you_mean":
         message["candidates"] = [f.id for r in turn.replies for f in r.suggestions]
     if how in {"did_you_mean", "no_match"} and privacy.record_questions and text:
@@ -130,7 +131,7 @@ def _dialog_events(
     return events
 
 
-def rated(replies: Sequence[Reply]) -> tuple[Literal["fact", "verdict"], str] | None:
+def rated(replies: Sequence[Reply]) -> tuple[Subject, str] | None:
     """What a 👍 / 👎 after these replies would rate: the verdict or the fact answered."""
     for reply in reversed(replies):
         if reply.recommendation is not None:
@@ -140,13 +141,11 @@ def rated(replies: Sequence[Reply]) -> tuple[Literal["fact", "verdict"], str] | 
     return None
 
 
+def message_event(at: float, surface: str, how: Band, fact: str = "none") -> JSON:
+    """The one event every handled message leaves (its band, and the fact it got if any)."""
+    return {"at": at, "surface": surface, "type": "message", "band": how, "fact": fact}
+
+
 def chosen_event(key: ConversationKey, fact: str, candidates: Sequence[str], at: float) -> JSON:
     """A "did you mean" button clicked (typed numbers arrive as a turn instead)."""
-    return {
-        "at": at,
-        "surface": key.surface,
-        "type": "message",
-        "band": "chosen",
-        "fact": fact,
-        "candidates": list(candidates),
-    }
+    return {**message_event(at, key.surface, "chosen", fact), "candidates": list(candidates)}

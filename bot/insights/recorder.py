@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.errors import StoreError
-from bot.insights.events import JSON, Privacy, Turn, chosen_event, turn_events
+from bot.insights.events import (
+    JSON,
+    Privacy,
+    Subject,
+    Turn,
+    chosen_event,
+    message_event,
+    turn_events,
+)
 from bot.settings import Settings
 from bot.store.base import ConversationKey, StateStore
 
@@ -27,7 +35,6 @@ DAY = 86_400.0
 _MAX_BUFFERED = 10_000  # while the store is down: beyond this, the oldest events are dropped
 _PURGE_EVERY = 600.0
 
-Subject = Literal["fact", "verdict"]
 VoteOutcome = Literal["recorded", "changed", "unchanged"]
 
 
@@ -92,10 +99,7 @@ class Recorder:
 
     def other(self, surface: str) -> None:
         """A message answered without a conversation (`/advisor help`, `/advisor compare`)."""
-        at = self.clock()
-        self._add(
-            [{"at": at, "surface": surface, "type": "message", "band": "other", "fact": "none"}]
-        )
+        self._add([message_event(self.clock(), surface, "other")])
 
     def chosen(self, key: ConversationKey, fact: str, candidates: Sequence[str]) -> None:
         self._add([chosen_event(key, fact, candidates, self.clock())])

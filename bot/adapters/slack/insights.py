@@ -13,6 +13,7 @@ from typing import Any
 from bot.adapters.slack import blocks
 from bot.core import wording
 from bot.core.advisor import Advisor
+from bot.insights.events import Subject
 from bot.insights.recorder import Vote
 from bot.insights.render import render
 from bot.insights.report import parse_duration, summarise
@@ -33,7 +34,7 @@ class Rating:
     channel: str
     message_ts: str
     ephemeral: bool
-    subject: str
+    subject: Subject
     ident: str
     value: int
 
@@ -60,7 +61,7 @@ class SlackInsights:
             team=rating.team,
             user=rating.user,
             surface=rating.surface,
-            subject="verdict" if rating.subject == "verdict" else "fact",
+            subject=rating.subject,
             ident=rating.ident,
             value=1 if rating.value > 0 else -1,
         )

@@ -12,7 +12,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +29,7 @@ from bot.adapters.slack.service import SlackService
 from bot.adapters.slack.telemetry import Telemetry
 from bot.core.messages import Reply
 from bot.errors import StoreError
+from bot.insights.events import Subject
 
 log = logging.getLogger("bot.slack")
 
@@ -292,8 +293,15 @@ class Listeners:
             raise Malformed("the feedback button's value is not one of ours") from None
         if not isinstance(subject, str) or not isinstance(ident, str):
             raise Malformed("the feedback button's value is not one of ours")
-        known = self.service.advisor.kb.facts if subject == "fact" else ("flask", "fastapi")
-        if subject not in {"fact", "verdict"} or ident not in known:
+        kind: Subject
+        known: Collection[str]
+        if subject == "fact":
+            kind, known = "fact", self.service.advisor.kb.facts
+        elif subject == "verdict":
+            kind, known = "verdict", ("flask", "fastapi")
+        else:
+            raise Malformed("the feedback button rates nothing the advisor said")
+        if ident not in known:
             raise Malformed("the feedback button rates nothing the advisor said")
         container = body.get("container") or {}
         user = clicker(body)
@@ -306,8 +314,8 @@ class Listeners:
             channel=str(channel),
             message_ts=str(message_ts),
             ephemeral=bool(container.get("is_ephemeral")),
-            subject=str(subject),
-            ident=str(ident),
+            subject=kind,
+            ident=ident,
             value=1 if up else -1,
         )
 

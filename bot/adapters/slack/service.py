@@ -241,7 +241,7 @@ class SlackService:
         """The fact a "did you mean" button names, as a message for wherever the button was."""
         key = key_from_string(value["k"])
         fact = self.advisor.kb.facts[value["fact"]]
-        reply = Reply("fact", wording.fact_text(fact), fact=fact, extras={"chosen": True})
+        reply = Reply("fact", wording.fact_text(fact), fact=fact)
         if self.advisor.recorder is not None:
             offered = value.get("c")
             candidates = [str(c) for c in offered] if isinstance(offered, list) else []
