@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--http", action="store_true", help="HTTP on /slack/events and /healthz")
     serve.add_argument("--port", type=int, help="HTTP port (default: $PORT or 3000)")
     serve.add_argument("--host", default="0.0.0.0", help="HTTP address (default: 0.0.0.0)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="HTTP worker processes (default: $ADVISOR_WORKERS or 1)",
+    )
     _knowledge_option(serve)
 
     bench = commands.add_parser("bench", help="measure latency, throughput, matching, stores")
@@ -180,6 +185,7 @@ def _chat(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from bot.adapters.slack.server import (
+        Runtime,
         build_runtime,
         check_settings,
         choose_mode,
@@ -188,31 +194,41 @@ def _serve(args: argparse.Namespace) -> int:
     )
     from bot.adapters.slack.telemetry import configure_logging
     from bot.core.advisor import Advisor
+    from bot.insights.recorder import Recorder, RecordSettings
+    from bot.matching.matcher import Matcher
     from bot.store import open_store
 
     settings = Settings()
     configure_logging(json_lines=settings.log_format == "json")
     mode = choose_mode(settings, args.socket, args.http)
     check_settings(settings, mode)
-    from bot.insights.recorder import Recorder, RecordSettings
-
+    workers = args.workers if args.workers is not None else settings.workers
+    if workers < 1:
+        raise AdvisorError("--workers must be at least 1")
     kb = load_knowledge(args.knowledge or settings.advisor_knowledge)
-    store = open_store(settings.advisor_store)
+    matcher = Matcher(kb)  # built once: with several workers, they share its memory
     if not (settings.hash_salt or settings.slack_signing_secret):
         print(
             "advisor: ADVISOR_HASH_SALT is not set: user hashes in the usage record change "
             "at each restart and differ between replicas",
             file=sys.stderr,
         )
-    # Events are written once a second, off the request path (bot.insights.recorder).
-    recorder = Recorder(store, RecordSettings.from_settings(settings, flush_interval=1.0))
-    advisor = Advisor(kb, store, recorder=recorder)
-    runtime = build_runtime(settings, advisor, mode)
+    if mode == "http" and workers > 1:
+        open_store(settings.advisor_store).close()  # a bad store fails here, once, clearly
+
+    def runtime() -> Runtime:
+        """One process's runtime: its own store connection, threads and Bolt app."""
+        store = open_store(settings.advisor_store)
+        # Events are written once a second, off the request path (bot.insights.recorder).
+        recorder = Recorder(store, RecordSettings.from_settings(settings, flush_interval=1.0))
+        advisor = Advisor(kb, store, matcher=matcher, recorder=recorder)
+        return build_runtime(settings, advisor, mode)
+
+    port = args.port or settings.port
     if mode == "socket":
-        serve_socket(runtime, settings.slack_app_token or "", args.host, args.port or settings.port)
-    else:
-        serve_http(runtime, args.host, args.port or settings.port)
-    return 0
+        serve_socket(runtime(), settings.slack_app_token or "", args.host, port)
+        return 0
+    return serve_http(runtime, args.host, port, workers)
 
 
 def _bench(args: argparse.Namespace) -> int:

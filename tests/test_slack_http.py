@@ -26,8 +26,11 @@ def serve_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(api: FakeSlackAPI, serve_log: Path) -> Iterator[str]:
+    """Two worker processes on one SQLite file: every scenario below then also shows that a
+    retried event, a conversation, the rate limit and the metrics hold across workers."""
     work = serve_log.parent
-    with advisor_http(api.url, f"sqlite:///{work}/advisor.db", serve_log) as base:
+    store = f"sqlite:///{work}/advisor.db"
+    with advisor_http(api.url, store, serve_log, ADVISOR_WORKERS="2") as base:
         yield base
 
 
@@ -519,6 +522,14 @@ def test_metrics_and_one_json_log_line_per_request(server: str, serve_log: Path)
     ]
     handled = [line for line in lines if line["message"] == "handled"]
     assert len(handled) > 20
+    # Two workers logged these; /metrics, whichever worker answers, counts them all.
+    assert "2 worker(s)" in serve_log.read_text()
+    counted = sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("advisor_requests_total{")
+    )
+    assert counted == len(handled)
     assert all({"kind", "outcome", "latency_ms", "ts", "level"} <= set(line) for line in handled)
     assert any(line.get("fact_id") == "realtime" for line in handled)
     assert any(line.get("verdict") == "fastapi" for line in handled)

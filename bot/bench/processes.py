@@ -77,6 +77,22 @@ class Server:
         line = next(ln for ln in status.splitlines() if ln.startswith("VmHWM:"))
         return int(line.split()[1]) / 1024
 
+    def memory_mb(self) -> dict[str, float]:
+        """The process and its workers (if any): summed peak RSS, which counts the pages they
+        share once per process, and summed PSS (smaps_rollup), which splits them."""
+        pids = [self.process.pid]
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        pids += [int(pid) for pid in children.read_text().split()]
+        peak = pss = 0.0
+        for pid in pids:
+            peak += _kib(Path(f"/proc/{pid}/status"), "VmHWM:")
+            pss += _kib(Path(f"/proc/{pid}/smaps_rollup"), "Pss:")
+        return {
+            "processes": len(pids),
+            "peak_rss_mb": round(peak / 1024, 1),
+            "pss_mb": round(pss / 1024, 1),
+        }
+
     def kill(self) -> None:
         """SIGKILL: a replica dying mid-run, nothing flushed, no lock released."""
         self.process.send_signal(signal.SIGKILL)
@@ -95,6 +111,11 @@ class Server:
                 code = None
         self._output.close()
         return code
+
+
+def _kib(path: Path, field: str) -> int:
+    line = next(ln for ln in path.read_text().splitlines() if ln.startswith(field))
+    return int(line.split()[1])
 
 
 def advisor_server(api_url: str, store: str, log: Path, **env: str) -> Server:

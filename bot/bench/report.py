@@ -35,6 +35,16 @@ def table(r: dict[str, Any]) -> str:
         f"{put['advisor']['replies_per_s']:>14.1f}{put['bolt']['replies_per_s']:>14.1f}",
         f"{'  sent / replied / duplicates':34}"
         f"{_counts(put['advisor']):>14}{_counts(put['bolt']):>14}",
+    ]
+    two = r.get("two_workers")
+    if two:
+        lines += [
+            f"{'  advisor, ADVISOR_WORKERS=2':34}{two['throughput']['replies_per_s']:>14.1f}"
+            f"  ({_counts(two['throughput'])}; {two['memory']['pss_mb']:.0f} MB PSS, "
+            f"{two['memory']['peak_rss_mb']:.0f} MB summed RSS over "
+            f"{two['memory']['processes']} processes)",
+        ]
+    lines += [
         "",
         f"{'matching':34}{'p50 ms':>10}{'p99 ms':>10}{'build s':>10}",
     ]

@@ -121,6 +121,22 @@ def _startup_seconds(runs: int = 5) -> float:
     return statistics.median(seconds)
 
 
+def _two_workers(api: FakeSlackAPI, directory: Path, plan: Plan) -> dict[str, Any]:
+    """`ADVISOR_WORKERS=2`: what a second process adds (not the default, so not a target)."""
+    server = advisor_server(
+        api.url,
+        f"sqlite:///{directory}/workers.sqlite3",
+        directory / "workers.log",
+        ADVISOR_WORKERS="2",
+    )
+    try:
+        server.ready(health="/healthz")
+        put = http.throughput(api, server, plan.throughput_seconds)
+        return {"throughput": put, "memory": server.memory_mb()}
+    finally:
+        server.stop()
+
+
 def run(plan: Plan, redis_url: str, progress: Progress) -> dict[str, Any]:
     results: dict[str, Any] = {"machine": machine(), "plan": plan.__dict__}
     api = FakeSlackAPI().start()
@@ -142,6 +158,9 @@ def run(plan: Plan, redis_url: str, progress: Progress) -> dict[str, Any]:
                     api, server, plan.throughput_seconds
                 )
             results["serve_peak_rss_mb"] = round(advisor.peak_rss_mb(), 1)
+            advisor.stop()
+            progress("throughput: advisor, 2 workers")
+            results["two_workers"] = _two_workers(api, directory, plan)
         finally:
             advisor.stop()
             bolt.stop()

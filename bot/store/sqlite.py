@@ -1,7 +1,10 @@
 """The embedded default store: one SQLite file (under ./var/), WAL, one transaction per save.
 
-Locks are per key and in-process, so one replica may use a file; several replicas need the
-Redis store (the version check still refuses a save that lost a race, rather than overwrite).
+The processes of one host may share a file: the worker processes of `advisor serve` do.
+Conversation locks are fcntl locks on a file beside the database (locks.SharedFileLocks) and
+the rate limit's counts are rows, so both hold across them. Replicas on several hosts need the
+Redis store (SQLite's locking is not safe over a network filesystem); the version check still
+refuses a save that lost a race, rather than overwrite.
 """
 
 from __future__ import annotations
@@ -16,8 +19,7 @@ from pathlib import Path
 
 from bot.errors import StaleStateError, StoreError
 from bot.store.base import JSON, ConversationKey, StateStore, Stored
-from bot.store.locks import StripedLocks
-from bot.store.memory import MemoryStore
+from bot.store.locks import SharedFileLocks
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -42,6 +44,12 @@ CREATE TABLE IF NOT EXISTS votes (
     data TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS votes_at ON votes (at);
+CREATE TABLE IF NOT EXISTS hits (
+    name TEXT PRIMARY KEY,
+    slot INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    until REAL NOT NULL
+) WITHOUT ROWID;
 """
 
 
@@ -54,16 +62,17 @@ class SQLiteStore(StateStore):
             raise StoreError(f"cannot create {path.parent}: {exc}") from None
         self._local = threading.local()
         self._guard = threading.Lock()
-        # One writer at a time, queued in-process: SQLite's own busy handler sleeps with
-        # backoff, which under concurrent turns cost far more than the writes themselves.
-        self._writer = threading.Lock()
-        self._hits = MemoryStore()
         self._sightings = 0
-        self._locks = StripedLocks()
+        self._hit_count = 0
+        self._locks = SharedFileLocks(path.with_name(path.name + ".locks"))
+        # One writer at a time, queued on a lock: SQLite's own busy handler sleeps with
+        # backoff, which under concurrent turns cost far more than the writes themselves.
+        self._writer = self._locks.writer
         self._connections: list[sqlite3.Connection] = []
         with self._errors("open"):
             connection = self._connection()
             connection.executescript(_SCHEMA)
+        self._locks.open()  # fails here, at start, when the directory is not writable
 
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
@@ -87,7 +96,7 @@ class SQLiteStore(StateStore):
     def _writing(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, queued behind the other writers of this process."""
         connection = self._connection()
-        with self._writer, self._errors("write"):
+        with self._writer(), self._errors("write"):
             connection.execute("BEGIN IMMEDIATE")
             try:
                 yield connection
@@ -96,7 +105,7 @@ class SQLiteStore(StateStore):
                 raise
             connection.execute("COMMIT")
 
-    def lock(self, key: ConversationKey) -> threading.RLock:
+    def lock(self, key: ConversationKey) -> contextlib.AbstractContextManager[None]:
         return self._locks(key)
 
     def load(self, key: ConversationKey) -> Stored | None:
@@ -127,14 +136,14 @@ class SQLiteStore(StateStore):
             )
             args = (text, time.time(), key.as_string(), expected_version)
         connection = self._connection()
-        with self._writer, self._errors("write"):
+        with self._writer(), self._errors("write"):
             changed = connection.execute(sql, args).rowcount
         if changed != 1:
             raise StaleStateError(f"{key.as_string()}: not at version {expected_version}")
         return expected_version + 1
 
     def delete(self, key: ConversationKey) -> None:
-        with self._writer, self._errors("write"):
+        with self._writer(), self._errors("write"):
             self._connection().execute(
                 "DELETE FROM conversations WHERE key = ?", (key.as_string(),)
             )
@@ -142,7 +151,7 @@ class SQLiteStore(StateStore):
     def first_delivery(self, delivery_id: str, ttl_seconds: float) -> bool:
         now = time.time()
         connection = self._connection()
-        with self._writer, self._errors("write"):
+        with self._writer(), self._errors("write"):
             # Inserted, or an expired sighting renewed: 1 row. A fresh sighting: 0 rows.
             first = connection.execute(
                 "INSERT INTO deliveries VALUES (?, ?) ON CONFLICT (id) DO UPDATE "
@@ -155,9 +164,21 @@ class SQLiteStore(StateStore):
         return first == 1
 
     def hit(self, name: str, window_seconds: int) -> int:
-        # A SQLite file serves one replica, so its counts can live in this process: a rate
-        # limit then costs no disk write per message.
-        return self._hits.hit(name, window_seconds)
+        # A row, not a count in this process: the workers sharing the file share the limit.
+        now = time.time()
+        slot = int(now // window_seconds)
+        connection = self._connection()
+        with self._writer(), self._errors("write"):
+            ((count,),) = connection.execute(
+                "INSERT INTO hits VALUES (?, ?, 1, ?) ON CONFLICT (name) DO UPDATE SET "
+                "count = CASE WHEN hits.slot = excluded.slot THEN hits.count + 1 ELSE 1 END, "
+                "slot = excluded.slot, until = excluded.until RETURNING count",
+                (name, slot, (slot + 1) * window_seconds),
+            ).fetchall()
+            self._hit_count += 1
+            if self._hit_count % 1000 == 1:  # now and then, forget the windows that are over
+                connection.execute("DELETE FROM hits WHERE until < ?", (now,))
+        return int(count)
 
     def add_events(self, events: Sequence[JSON]) -> None:
         rows = [(float(e["at"]), json.dumps(e, separators=(",", ":"))) for e in events]
@@ -204,6 +225,7 @@ class SQLiteStore(StateStore):
                 connection.close()
             self._connections.clear()
         self._local = threading.local()
+        self._locks.close()
 
 
 class _Translate:

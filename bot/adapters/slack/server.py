@@ -1,43 +1,39 @@
-"""`advisor serve`: the Bolt app over HTTP (waitress, a production WSGI server) or Socket Mode.
+"""`advisor serve`: the Bolt app over HTTP (uvicorn, one or more worker processes) or Socket Mode.
 
 HTTP serves POST /slack/events (Bolt verifies the signature and the 5-minute window before any
 work), GET /healthz (200 when the store answers and the knowledge is loaded, else 503) and
-GET /metrics (Prometheus).
+GET /metrics (Prometheus); see routes.py, and workers.py for several processes.
 SIGTERM stops taking requests, lets in-flight work finish, and closes the store.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import logging
 import signal
+import socket
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.socket_mode.builtin.client import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.adapters.slack import gate
 from bot.adapters.slack.app import build_app, web_client
+from bot.adapters.slack.routes import Routes
 from bot.adapters.slack.service import SlackService
-from bot.adapters.slack.telemetry import PROMETHEUS_CONTENT_TYPE, Telemetry
+from bot.adapters.slack.telemetry import Telemetry
+from bot.adapters.slack.workers import Supervisor, shared_metrics
 from bot.core.advisor import Advisor
 from bot.errors import AdvisorError
 from bot.settings import Settings
 
 log = logging.getLogger("bot.serve")
-
-MAX_BODY_BYTES = 1_000_000  # Slack's payloads are a few kB; anything far larger is not Slack
-
-StartResponse = Callable[..., Any]
 
 
 class ConfigurationError(AdvisorError):
@@ -75,60 +71,6 @@ def check_settings(settings: Settings, mode: str) -> None:
         )
 
 
-class Routes:
-    """The WSGI application: /slack/events to Bolt, /healthz to the health check."""
-
-    def __init__(
-        self, bolt: App | None, healthy: Callable[[], bool], telemetry: Telemetry | None = None
-    ) -> None:
-        self.telemetry = telemetry
-        # Without an app (Socket Mode), only /healthz is served: the events path must never
-        # reach a Bolt app that does not verify signatures.
-        self.events = SlackRequestHandler(bolt, path="/slack/events") if bolt else None
-        self.healthy = healthy
-
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if path == "/metrics" and self.telemetry is not None:
-            body = self.telemetry.exposition()
-            start_response(
-                "200 OK",
-                [("Content-Type", PROMETHEUS_CONTENT_TYPE), ("Content-Length", str(len(body)))],
-            )
-            return [body]
-        if path == "/healthz":
-            ok = self.healthy()
-            body = json.dumps({"ok": ok}).encode()
-            status = "200 OK" if ok else "503 Service Unavailable"
-            start_response(
-                status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
-            )
-            return [body]
-        if (
-            self.events is not None
-            and path == "/slack/events"
-            and environ.get("REQUEST_METHOD") == "POST"
-        ):
-            return self._events(environ, start_response)
-        return _plain(start_response, "404 Not Found", b"Not Found")
-
-    def _events(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        assert self.events is not None
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length > 0 else b""
-        why = gate.problem(body, environ.get("CONTENT_TYPE", ""))
-        if why is not None:
-            log.warning("rejected a request that is not shaped like Slack's: %s", why)
-            return _plain(start_response, "400 Bad Request", b"Bad Request")
-        environ["wsgi.input"] = io.BytesIO(body)
-        return self.events(environ, start_response)
-
-
-def _plain(start_response: StartResponse, status: str, body: bytes) -> list[bytes]:
-    start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
-    return [body]
-
-
 @dataclass
 class Runtime:
     app: App
@@ -163,39 +105,60 @@ def build_runtime(settings: Settings, advisor: Advisor, mode: str) -> Runtime:
     return Runtime(app, advisor, executor, telemetry)
 
 
-def _stop_on_sigterm(stop: Callable[[], None]) -> None:
-    def handler(signum: int, frame: object) -> None:
-        log.info("SIGTERM: shutting down")
-        stop()
-
-    signal.signal(signal.SIGTERM, handler)
+def listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before any worker starts so that all of them share it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=2048)
 
 
-def serve_http(runtime: Runtime, host: str, port: int) -> None:
-    import waitress
-
-    server = waitress.create_server(
-        Routes(runtime.app, runtime.healthy, runtime.telemetry),
-        host=host,
-        port=port,
-        threads=4,
-        max_request_body_size=MAX_BODY_BYTES,
-        ident="advisor",
-        clear_untrusted_proxy_headers=True,
-    )
-
-    def stop() -> None:
-        raise SystemExit(0)
-
-    _stop_on_sigterm(stop)
-    log.info("serving HTTP on %s:%s (/slack/events, /healthz)", host, port)
+def serve_http(build: Callable[[], Runtime], host: str, port: int, workers: int = 1) -> int:
+    """Serve until SIGTERM; the exit code. `build` makes a worker's runtime: with several
+    workers it runs in each one after the fork (workers.py)."""
+    sock = listen(host, port)
+    runtime = build() if workers <= 1 else None  # a bad store or token fails before "listening"
+    log.info("serving HTTP on %s:%s (/slack/events, /healthz), %d worker(s)", host, port, workers)
     print(f"advisor: listening on http://{host}:{port}/slack/events", flush=True)
+    if runtime is not None:
+        _run_http_worker(runtime, sock)
+        return 0
+    with shared_metrics():
+        return Supervisor(workers, lambda: _run_http_worker(build(), sock)).run()
+
+
+def _uvicorn(routes: Routes, **options: Any) -> Any:
+    import uvicorn
+
+    config = uvicorn.Config(
+        routes,
+        loop="uvloop",
+        http="httptools",
+        lifespan="off",
+        log_config=None,  # ours (telemetry.configure_logging): JSON lines
+        log_level="warning",
+        access_log=False,  # telemetry logs each handled request once, with its outcome
+        server_header=False,
+        proxy_headers=False,  # no proxy's word is taken for the client's address
+        timeout_graceful_shutdown=20,
+        **options,
+    )
+    return uvicorn.Server(config)
+
+
+def _run_http_worker(runtime: Runtime, sock: socket.socket) -> None:
+    server = _uvicorn(Routes(runtime.app, runtime.healthy, runtime.telemetry))
+
+    def stop(signum: int, frame: object) -> None:
+        server.should_exit = True
+
+    # uvicorn turns SIGTERM/SIGINT into a graceful stop, then raises the signal again for the
+    # handler it found: this one, so the runtime below is always shut down cleanly. A signal
+    # that comes before uvicorn's handlers are in place stops it as soon as it has started.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)
     try:
-        server.run()
-    except (KeyboardInterrupt, SystemExit):
-        pass
+        server.run(sockets=[sock])
     finally:
-        server.close()
+        log.info("stopped taking requests; finishing in-flight work")
         runtime.shutdown()
 
 
@@ -215,19 +178,17 @@ class GatedSocketModeHandler(SocketModeHandler):
 
 def serve_socket(runtime: Runtime, app_token: str, host: str, port: int) -> None:
     """Socket Mode; /healthz still answers on `port` so orchestrators can probe the replica."""
-    import waitress
-
-    health = waitress.create_server(
-        Routes(None, runtime.healthy, runtime.telemetry),
-        host=host,
-        port=port,
-        threads=2,
-        ident="advisor",
-    )
-    threading.Thread(target=health.run, name="healthz", daemon=True).start()
+    health = _uvicorn(Routes(None, runtime.healthy, runtime.telemetry), host=host, port=port)
+    health_thread = threading.Thread(target=health.run, name="healthz", daemon=True)
+    health_thread.start()
     handler = GatedSocketModeHandler(runtime.app, app_token, web_client=runtime.app.client)
     stopped = threading.Event()
-    _stop_on_sigterm(stopped.set)
+
+    def stop(signum: int, frame: object) -> None:
+        log.info("SIGTERM: shutting down")
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, stop)
     handler.connect()  # type: ignore[no-untyped-call]
     print(f"advisor: connected in Socket Mode; health on http://{host}:{port}/healthz", flush=True)
     try:
@@ -237,5 +198,6 @@ def serve_socket(runtime: Runtime, app_token: str, host: str, port: int) -> None
         pass
     finally:
         handler.close()  # type: ignore[no-untyped-call]
-        health.close()
+        health.should_exit = True
+        health_thread.join(timeout=25)
         runtime.shutdown()

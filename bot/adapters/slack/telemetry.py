@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Sequence
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 
 from bot.core.messages import Reply
 
@@ -105,7 +106,13 @@ class Telemetry:
         self.slack_errors.labels(error or "unknown").inc()
 
     def exposition(self) -> bytes:
-        return bytes(generate_latest(self.registry))
+        """This process's metrics or, with several workers (workers.shared_metrics), the sum
+        over all of them: any worker may be the one Prometheus asks."""
+        if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+            return bytes(generate_latest(self.registry))
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return bytes(generate_latest(registry))
 
 
 class JsonFormatter(logging.Formatter):
