@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--workers",
         type=int,
-        help="HTTP worker processes (default: $ADVISOR_WORKERS or 1)",
+        help="HTTP worker processes (default: $ADVISOR_WORKERS, else one per CPU, at most 4)",
     )
     _knowledge_option(serve)
 
@@ -193,6 +193,7 @@ def _serve(args: argparse.Namespace) -> int:
         serve_socket,
     )
     from bot.adapters.slack.telemetry import configure_logging
+    from bot.adapters.slack.workers import default_workers
     from bot.core.advisor import Advisor
     from bot.insights.recorder import Recorder, RecordSettings
     from bot.matching.matcher import Matcher
@@ -202,7 +203,7 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(json_lines=settings.log_format == "json")
     mode = choose_mode(settings, args.socket, args.http)
     check_settings(settings, mode)
-    workers = args.workers if args.workers is not None else settings.workers
+    workers = args.workers if args.workers is not None else settings.workers or default_workers()
     if workers < 1:
         raise AdvisorError("--workers must be at least 1")
     kb = load_knowledge(args.knowledge or settings.advisor_knowledge)

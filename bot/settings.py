@@ -18,9 +18,8 @@ class Settings(BaseSettings):
     advisor_store: str = Field(default="sqlite:///var/advisor.sqlite3", alias="ADVISOR_STORE")
     advisor_knowledge: Path | None = Field(default=None, alias="ADVISOR_KNOWLEDGE")
     port: int = Field(default=3000, alias="PORT", ge=1, le=65535)
-    # HTTP worker processes (bot/adapters/slack/workers.py): more replies per second, at
-    # about 45 MB each.
-    workers: int = Field(default=1, alias="ADVISOR_WORKERS", ge=1, le=64)
+    # HTTP worker processes (bot/adapters/slack/workers.py); unset: one per CPU, at most 4.
+    workers: int | None = Field(default=None, alias="ADVISOR_WORKERS", ge=1, le=64)
     # Operability (issue 7): JSON log lines by default; message text only when opted in.
     log_format: str = Field(default="json", alias="ADVISOR_LOG_FORMAT", pattern="^(json|text)$")
     log_text: bool = Field(default=False, alias="ADVISOR_LOG_TEXT")

@@ -42,6 +42,13 @@ def test_every_figure_is_there(results: dict[str, object]) -> None:
     assert usage["redis_bytes_per_event"] > 0  # type: ignore[index]
     assert 0 < r["startup_s"] < 10  # type: ignore[operator]
     assert 0 < r["serve_peak_rss_mb"] < 1000  # type: ignore[operator]
+    memory = r["serve_memory"]
+    assert memory["processes"] >= 1  # type: ignore[index]
+    # PSS splits the pages the workers share with their parent; summed RSS counts them again.
+    assert 0 < memory["pss_mb"] <= memory["summed_peak_rss_mb"]  # type: ignore[index]
+    one = r["one_worker"]
+    assert one["memory"]["processes"] == 1  # type: ignore[index]
+    assert one["throughput"]["replied"] == one["throughput"]["sent"] > 0  # type: ignore[index]
     names = [t["name"] for t in r["targets"]]  # type: ignore[union-attr]
     assert len(names) == 9
     assert all(isinstance(t["met"], bool) for t in r["targets"])  # type: ignore[union-attr]

@@ -83,14 +83,13 @@ class Server:
         pids = [self.process.pid]
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         pids += [int(pid) for pid in children.read_text().split()]
-        peak = pss = 0.0
-        for pid in pids:
-            peak += _kib(Path(f"/proc/{pid}/status"), "VmHWM:")
-            pss += _kib(Path(f"/proc/{pid}/smaps_rollup"), "Pss:")
+        peaks = [_kib(Path(f"/proc/{pid}/status"), "VmHWM:") for pid in pids]
+        pss = sum(_kib(Path(f"/proc/{pid}/smaps_rollup"), "Pss:") for pid in pids)
         return {
             "processes": len(pids),
-            "peak_rss_mb": round(peak / 1024, 1),
             "pss_mb": round(pss / 1024, 1),
+            "summed_peak_rss_mb": round(sum(peaks) / 1024, 1),
+            "largest_peak_rss_mb": round(max(peaks) / 1024, 1),
         }
 
     def kill(self) -> None:

@@ -36,13 +36,11 @@ def table(r: dict[str, Any]) -> str:
         f"{'  sent / replied / duplicates':34}"
         f"{_counts(put['advisor']):>14}{_counts(put['bolt']):>14}",
     ]
-    two = r.get("two_workers")
-    if two:
+    one = r.get("one_worker")
+    if one:
         lines += [
-            f"{'  advisor, ADVISOR_WORKERS=2':34}{two['throughput']['replies_per_s']:>14.1f}"
-            f"  ({_counts(two['throughput'])}; {two['memory']['pss_mb']:.0f} MB PSS, "
-            f"{two['memory']['peak_rss_mb']:.0f} MB summed RSS over "
-            f"{two['memory']['processes']} processes)",
+            f"{'  advisor, ADVISOR_WORKERS=1':34}{one['throughput']['replies_per_s']:>14.1f}"
+            f"  ({_counts(one['throughput'])}; {one['memory']['pss_mb']:.0f} MB)",
         ]
     lines += [
         "",
@@ -57,7 +55,7 @@ def table(r: dict[str, Any]) -> str:
             f"  {name:32}{row['bytes_per_conversation']:>10}"
             f"{row['turn_p50_ms']:>10.3f}{row['turn_p99_ms']:>10.3f}"
         )
-    usage = r["usage_record"]
+    usage, mem = r["usage_record"], r["serve_memory"]
     lines += [
         "",
         f"usage record, {usage['events']:,} events: `advisor stats` {usage['stats_s']:.2f} s; "
@@ -66,8 +64,10 @@ def table(r: dict[str, Any]) -> str:
     ]
     lines += [
         "",
-        f'start-up, `advisor ask "docs?"`: {r["startup_s"]:.3f} s; '
-        f"`advisor serve` peak RSS: {r['serve_peak_rss_mb']:.1f} MB",
+        f'start-up, `advisor ask "docs?"`: {r["startup_s"]:.3f} s',
+        f"`advisor serve` memory, {mem['processes']} processes: {mem['pss_mb']:.1f} MB PSS "
+        f"(largest peak RSS {mem['largest_peak_rss_mb']:.1f} MB; peak RSS summed, shared "
+        f"pages counted once per process: {mem['summed_peak_rss_mb']:.1f} MB)",
         "",
         "targets:",
     ]

@@ -8,6 +8,7 @@ naive fuzzy matching lost most questions.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ from rapidfuzz.distance import OSA
 
 from bot.kb.models import MatchingFile
 from bot.matching.text import clean_for_matching
+
+_CACHED_CHARS = 500  # longer texts are rare, and would make the cache hold large strings
+_clean_cached = functools.lru_cache(maxsize=1024)(clean_for_matching)
 
 _FRAMEWORKS = ("flask", "fastapi")
 
@@ -75,7 +79,11 @@ class Reader:
         self._corrections: dict[str, str] = {}
 
     def clean(self, text: str) -> str:
-        return clean_for_matching(text, self.config.max_chars)
+        # A turn asks several questions of one message (a control word? `recommend`? an
+        # answer? a fact question?), each cleaning it again: short texts are cleaned once.
+        if len(text) > _CACHED_CHARS:
+            return clean_for_matching(text, self.config.max_chars)
+        return _clean_cached(text, self.config.max_chars)
 
     def read(self, text: str) -> Reading:
         cleaned = self.clean(text)

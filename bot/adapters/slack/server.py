@@ -25,6 +25,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.adapters.slack import gate
 from bot.adapters.slack.app import build_app, web_client
+from bot.adapters.slack.executor import BoundedExecutor
 from bot.adapters.slack.routes import Routes
 from bot.adapters.slack.service import SlackService
 from bot.adapters.slack.telemetry import Telemetry
@@ -92,7 +93,7 @@ def build_runtime(settings: Settings, advisor: Advisor, mode: str) -> Runtime:
     client = web_client(
         settings.slack_bot_token, settings.slack_api_url, timeout=settings.slack_timeout
     )
-    executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="advisor")
+    executor = BoundedExecutor(max_workers=8, thread_name_prefix="advisor")
     telemetry = Telemetry(log_text=settings.log_text)
     app = build_app(
         service=SlackService(advisor, settings.rate_limit, settings.admin_ids()),

@@ -25,10 +25,21 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 
+from bot.errors import AdvisorError
+
 log = logging.getLogger("bot.serve")
 
 CRASH_WINDOW = 10.0  # seconds: this many deaths within it means they will keep dying
 CRASH_LIMIT = 5
+
+
+def default_workers(cap: int = 4) -> int:
+    """One per CPU this process may run on, at most `cap`: each costs ~30 MB more (PSS)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, cap))
 
 
 @contextlib.contextmanager
@@ -37,7 +48,13 @@ def shared_metrics() -> Iterator[None]:
     each worker writes its samples to files in a directory the parent owns and removes."""
     from prometheus_client import values
 
-    directory = tempfile.mkdtemp(prefix="advisor-metrics-")
+    try:
+        directory = tempfile.mkdtemp(prefix="advisor-metrics-")
+    except OSError as error:
+        raise AdvisorError(
+            f"several workers need a writable temporary directory (TMPDIR) for their "
+            f"metrics: {error}"
+        ) from None
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
     values.ValueClass = values.MultiProcessValue()  # type: ignore[no-untyped-call]
     try:
