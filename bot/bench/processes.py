@@ -84,10 +84,12 @@ class Server:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         pids += [int(pid) for pid in children.read_text().split()]
         peaks = [_kib(Path(f"/proc/{pid}/status"), "VmHWM:") for pid in pids]
+        rss = sum(_kib(Path(f"/proc/{pid}/status"), "VmRSS:") for pid in pids)
         pss = sum(_kib(Path(f"/proc/{pid}/smaps_rollup"), "Pss:") for pid in pids)
         return {
             "processes": len(pids),
             "pss_mb": round(pss / 1024, 1),
+            "rss_mb": round(rss / 1024, 1),
             "summed_peak_rss_mb": round(sum(peaks) / 1024, 1),
             "largest_peak_rss_mb": round(max(peaks) / 1024, 1),
         }

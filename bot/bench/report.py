@@ -92,7 +92,7 @@ def soak_table(r: dict[str, Any]) -> str:
             f"soak: {r['seconds']:g} s at {r['rate_per_s']:g} events/s",
             f"  sent {r['sent']}, accepted {r['accepted']}, answered {r['answered']}, "
             f"duplicates {r['duplicates']}, errors {r['errors']}",
-            f"  RSS every 5 s (MB): {rss}",
+            f"  RSS summed over its processes, every 5 s (MB): {rss}",
             f"  growth after warm-up: {r['rss_growth_after_warmup_mb']:g} MB; "
             f"clean exit: {r['clean_exit']}",
         ]
