@@ -223,7 +223,10 @@ def _serve(args: argparse.Namespace) -> int:
         # Events are written once a second, off the request path (bot.insights.recorder).
         recorder = Recorder(store, RecordSettings.from_settings(settings, flush_interval=1.0))
         advisor = Advisor(kb, store, matcher=matcher, recorder=recorder)
-        return build_runtime(settings, advisor, mode)
+        # Eight threads of work per replica, shared by its workers, at least four each: more
+        # threads per process only contend for its interpreter lock (bench).
+        processes = workers if mode == "http" else 1
+        return build_runtime(settings, advisor, mode, threads=max(4, 8 // processes))
 
     port = args.port or settings.port
     if mode == "socket":

@@ -517,6 +517,7 @@ def test_metrics_and_one_json_log_line_per_request(server: str, serve_log: Path)
         "advisor_request_seconds_bucket",
     ):
         assert sample in metrics, sample
+    time.sleep(0.3)  # information lines are written in batches, every 0.1 s
     lines = [
         json.loads(line) for line in serve_log.read_text().splitlines() if line.startswith("{")
     ]

@@ -29,17 +29,19 @@ Progress = Callable[[str], None]
 @dataclass(frozen=True)
 class Plan:
     requests: int
-    throughput_seconds: float
+    throughput_seconds: float  # per app, in `throughput_rounds` alternating turns
     conversations: int
     turns: int
     sizes: tuple[int, ...]
     events: int = 10_000  # in the usage record `advisor stats` reads
+    throughput_rounds: int = 2
 
     @classmethod
     def full(cls) -> Plan:
         return cls(
             requests=300,
-            throughput_seconds=10,
+            throughput_seconds=20,
+            throughput_rounds=5,
             conversations=100_000,
             turns=2000,
             sizes=(10_000, 100_000),
@@ -152,11 +154,9 @@ def run(plan: Plan, redis_url: str, progress: Progress) -> dict[str, Any]:
             apps = {"advisor": advisor, "bolt": bolt}
             progress("reply and ack latency")
             results.update(http.latencies(api, apps, plan.requests, progress))
-            for name, server in apps.items():
-                progress(f"throughput: {name}")
-                results.setdefault("throughput", {})[name] = http.throughput(
-                    api, server, plan.throughput_seconds
-                )
+            results["throughput"] = http.alternating_throughput(
+                api, apps, plan.throughput_seconds, plan.throughput_rounds, progress
+            )
             results["serve_memory"] = advisor.memory_mb()
             results["serve_peak_rss_mb"] = results["serve_memory"]["largest_peak_rss_mb"]
             advisor.stop()

@@ -106,6 +106,15 @@ class FakeSlackAPI:
         with self._lock:
             self.failures[method].extend(failures)
 
+    def call_count(self) -> int:
+        with self._lock:
+            return len(self.calls)
+
+    def calls_since(self, start: int) -> list[Call]:
+        """The calls recorded after the first `start` ones, in order."""
+        with self._lock:
+            return self.calls[start:]
+
     def calls_to(self, method: str, **where: Any) -> list[Call]:
         with self._lock:
             calls = list(self.calls)

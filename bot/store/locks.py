@@ -45,15 +45,10 @@ class SharedFileLocks:
         self.path = path
         self._fd: int | None = None
         self._guard = threading.Lock()
-        self._stripes = [threading.Lock() for _ in range(stripes + 1)]  # the last: writers
+        self._stripes = [threading.Lock() for _ in range(stripes)]
 
     def __call__(self, key: ConversationKey) -> contextlib.AbstractContextManager[None]:
-        return self._held(zlib.crc32(key.as_string().encode()) % (len(self._stripes) - 1))
-
-    def writer(self) -> contextlib.AbstractContextManager[None]:
-        """One writer at a time across the processes: they queue here, woken the moment the
-        lock is free, instead of in SQLite's busy handler, which sleeps 1, 2, 5, 10 ms..."""
-        return self._held(len(self._stripes) - 1)
+        return self._held(zlib.crc32(key.as_string().encode()) % len(self._stripes))
 
     @contextlib.contextmanager
     def _held(self, stripe: int) -> Iterator[None]:

@@ -65,9 +65,11 @@ class SQLiteStore(StateStore):
         self._sightings = 0
         self._hit_count = 0
         self._locks = SharedFileLocks(path.with_name(path.name + ".locks"))
-        # One writer at a time, queued on a lock: SQLite's own busy handler sleeps with
-        # backoff, which under concurrent turns cost far more than the writes themselves.
-        self._writer = self._locks.writer
+        # One writer at a time in this process, queued on a lock: SQLite's own busy handler
+        # sleeps with backoff, which under concurrent turns cost far more than the writes.
+        # Between processes (workers), SQLite's locking and busy timeout do it: an fcntl lock
+        # here as well cost more replies per second than the rare busy wait it saved.
+        self._writer = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         with self._errors("open"):
             connection = self._connection()
@@ -96,7 +98,7 @@ class SQLiteStore(StateStore):
     def _writing(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, queued behind the other writers of this process."""
         connection = self._connection()
-        with self._writer(), self._errors("write"):
+        with self._writer, self._errors("write"):
             connection.execute("BEGIN IMMEDIATE")
             try:
                 yield connection
@@ -136,14 +138,14 @@ class SQLiteStore(StateStore):
             )
             args = (text, time.time(), key.as_string(), expected_version)
         connection = self._connection()
-        with self._writer(), self._errors("write"):
+        with self._writer, self._errors("write"):
             changed = connection.execute(sql, args).rowcount
         if changed != 1:
             raise StaleStateError(f"{key.as_string()}: not at version {expected_version}")
         return expected_version + 1
 
     def delete(self, key: ConversationKey) -> None:
-        with self._writer(), self._errors("write"):
+        with self._writer, self._errors("write"):
             self._connection().execute(
                 "DELETE FROM conversations WHERE key = ?", (key.as_string(),)
             )
@@ -151,7 +153,7 @@ class SQLiteStore(StateStore):
     def first_delivery(self, delivery_id: str, ttl_seconds: float) -> bool:
         now = time.time()
         connection = self._connection()
-        with self._writer(), self._errors("write"):
+        with self._writer, self._errors("write"):
             # Inserted, or an expired sighting renewed: 1 row. A fresh sighting: 0 rows.
             first = connection.execute(
                 "INSERT INTO deliveries VALUES (?, ?) ON CONFLICT (id) DO UPDATE "
@@ -168,7 +170,7 @@ class SQLiteStore(StateStore):
         now = time.time()
         slot = int(now // window_seconds)
         connection = self._connection()
-        with self._writer(), self._errors("write"):
+        with self._writer, self._errors("write"):
             ((count,),) = connection.execute(
                 "INSERT INTO hits VALUES (?, ?, 1, ?) ON CONFLICT (name) DO UPDATE SET "
                 "count = CASE WHEN hits.slot = excluded.slot THEN hits.count + 1 ELSE 1 END, "

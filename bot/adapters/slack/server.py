@@ -89,11 +89,12 @@ class Runtime:
         self.advisor.store.close()
 
 
-def build_runtime(settings: Settings, advisor: Advisor, mode: str) -> Runtime:
+def build_runtime(settings: Settings, advisor: Advisor, mode: str, threads: int = 8) -> Runtime:
+    """`threads` run the listeners' work: posting waits on Slack, so a few per core."""
     client = web_client(
         settings.slack_bot_token, settings.slack_api_url, timeout=settings.slack_timeout
     )
-    executor = BoundedExecutor(max_workers=8, thread_name_prefix="advisor")
+    executor = BoundedExecutor(max_workers=threads, thread_name_prefix="advisor")
     telemetry = Telemetry(log_text=settings.log_text)
     app = build_app(
         service=SlackService(advisor, settings.rate_limit, settings.admin_ids()),
