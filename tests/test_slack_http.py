@@ -502,6 +502,7 @@ def test_no_token_or_secret_reaches_the_logs(
 
 def test_metrics_and_one_json_log_line_per_request(server: str, serve_log: Path) -> None:
     """Runs after the scenarios above: what an operator would see of them."""
+    time.sleep(0.5)  # the last scenario's work finishes; nothing else is sent meanwhile
     status, body = get(f"{server}/metrics")
     assert status == 200
     metrics = body.decode()

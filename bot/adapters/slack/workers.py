@@ -34,7 +34,7 @@ CRASH_LIMIT = 5
 
 
 def default_workers(cap: int = 4) -> int:
-    """One per CPU this process may run on, at most `cap`: each costs ~30 MB more (PSS)."""
+    """One per CPU this process may run on, at most `cap`: a second costs ~40 MB (PSS)."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
