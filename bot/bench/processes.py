@@ -71,12 +71,6 @@ class Server:
             time.sleep(0.05)
         raise RuntimeError(f"not ready on port {self.port}:\n{self.log.read_text()}")
 
-    def peak_rss_mb(self) -> float:
-        """VmHWM: the most resident memory the process ever had."""
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        line = next(ln for ln in status.splitlines() if ln.startswith("VmHWM:"))
-        return int(line.split()[1]) / 1024
-
     def memory_mb(self) -> dict[str, float]:
         """The process and its workers (if any): summed peak RSS, which counts the pages they
         share once per process, and summed PSS (smaps_rollup), which splits them."""
