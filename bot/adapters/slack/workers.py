@@ -31,6 +31,7 @@ log = logging.getLogger("bot.serve")
 
 CRASH_WINDOW = 10.0  # seconds: this many deaths within it means they will keep dying
 CRASH_LIMIT = 5
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 def default_workers(cap: int = 4) -> int:
@@ -73,7 +74,7 @@ class Supervisor:
 
     def run(self) -> int:
         """Until SIGTERM (0 when every worker then exited cleanly) or a crash loop (1)."""
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in STOP_SIGNALS:
             signal.signal(sig, self._stop)
         gc.freeze()  # what the parent built stays in shared pages, untouched by the collector
         for _ in range(self.count):
@@ -99,14 +100,22 @@ class Supervisor:
         return 0 if clean else 1
 
     def _spawn(self) -> None:
-        pid = os.fork()
+        # Signals wait until the worker has its own handlers: run by the parent's handler, a
+        # SIGTERM just after the fork would have the new worker signal its siblings.
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            pid = os.fork()
+        except OSError:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+            raise
         if pid == 0:  # the worker: never returns into the parent's code
             code = 1
             try:
                 # Stopped while still starting: leave at once. `work` replaces this handler
                 # with its server's own before it serves.
-                for sig in (signal.SIGTERM, signal.SIGINT):
+                for sig in STOP_SIGNALS:
                     signal.signal(sig, _exit_now)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
                 self.work()
                 code = 0
             except SystemExit as stop:
@@ -117,6 +126,7 @@ class Supervisor:
                 logging.shutdown()
                 os._exit(code)
         self.children[pid] = time.monotonic()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
     def _crash_looping(self) -> bool:
         now = time.monotonic()
