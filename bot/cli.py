@@ -193,7 +193,6 @@ def _serve(args: argparse.Namespace) -> int:
         serve_socket,
     )
     from bot.adapters.slack.telemetry import configure_logging
-    from bot.adapters.slack.workers import default_workers
     from bot.core.advisor import Advisor
     from bot.insights.recorder import Recorder, RecordSettings
     from bot.matching.matcher import Matcher
@@ -203,9 +202,8 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(json_lines=settings.log_format == "json")
     mode = choose_mode(settings, args.socket, args.http)
     check_settings(settings, mode)
-    workers = args.workers if args.workers is not None else settings.workers or default_workers()
-    if workers < 1:
-        raise AdvisorError("--workers must be at least 1")
+    asked = args.workers if args.workers is not None else settings.workers
+    workers = _workers(asked, settings.advisor_store)
     kb = load_knowledge(args.knowledge or settings.advisor_knowledge)
     matcher = Matcher(kb)  # built once: with several workers, they share its memory
     if not (settings.hash_salt or settings.slack_signing_secret):
@@ -233,6 +231,24 @@ def _serve(args: argparse.Namespace) -> int:
         serve_socket(runtime(), settings.slack_app_token or "", args.host, port)
         return 0
     return serve_http(runtime, args.host, port, workers)
+
+
+def _workers(asked: int | None, store: str) -> int:
+    """The number of HTTP worker processes: as asked, else one per CPU (workers.py). A
+    memory:// store lives in one process, and workers must share the store."""
+    from bot.adapters.slack.workers import default_workers
+
+    one_process = store.startswith("memory:")
+    if asked is not None:
+        if asked < 1:
+            raise AdvisorError("--workers must be at least 1")
+        if asked > 1 and one_process:
+            raise AdvisorError(
+                f"{asked} workers need a store they share (sqlite:///... or redis://...); "
+                "memory:// lives in one process"
+            )
+        return asked
+    return 1 if one_process else default_workers()
 
 
 def _bench(args: argparse.Namespace) -> int:

@@ -228,3 +228,15 @@ def test_serve_refuses_a_broken_knowledge_base(knowledge_copy: Callable[[], Path
     assert result.returncode == 1
     assert f"{directory / 'facts.yaml'}:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_refuses_workers_that_could_not_share_the_store() -> None:
+    """memory:// lives in one process: two workers would each hold half the conversations."""
+    env = {**SLACK_ENV, "ADVISOR_STORE": "memory://"}
+    result = serve_with(env, "--http", "--workers", "2")
+    assert result.returncode == 1
+    assert "need a store they share" in result.stderr
+    assert "Traceback" not in result.stderr
+    none = serve_with({**SLACK_ENV, "ADVISOR_STORE": "memory://"}, "--http", "--workers", "0")
+    assert none.returncode == 1
+    assert "at least 1" in none.stderr

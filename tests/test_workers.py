@@ -130,3 +130,16 @@ def test_the_rate_limit_count_is_shared_by_processes_on_one_file(tmp_path: Path)
     assert one.hit("user:U2", 60) == 1
     one.close()
     two.close()
+
+
+def test_a_memory_store_runs_one_worker_when_none_is_asked_for(
+    api: FakeSlackAPI, tmp_path: Path
+) -> None:
+    log = tmp_path / "serve.log"
+    server = advisor_server(api.url, "memory://", log)
+    try:
+        server.ready(health="/healthz")
+        assert _children(server.process.pid) == []
+        _wait(lambda: "1 worker(s)" in log.read_text())  # information lines come in batches
+    finally:
+        assert server.stop() == 0
