@@ -53,11 +53,8 @@ class Routes:
         self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
-            return
         if scope["type"] != "http":
-            return  # a WebSocket upgrade: uvicorn refuses it with 403
+            return  # a WebSocket upgrade (uvicorn refuses it with 403); no lifespan is run
         path, method = scope["path"], scope["method"]
         if path == "/metrics" and self.telemetry is not None:
             await _respond(send, 200, self.telemetry.exposition(), PROMETHEUS_CONTENT_TYPE)
@@ -133,13 +130,3 @@ async def _respond(
     head = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": head})
     await send({"type": "http.response.body", "body": body})
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
