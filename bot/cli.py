@@ -203,7 +203,7 @@ def _serve(args: argparse.Namespace) -> int:
     mode = choose_mode(settings, args.socket, args.http)
     check_settings(settings, mode)
     asked = args.workers if args.workers is not None else settings.workers
-    workers = _workers(asked, settings.advisor_store)
+    workers = _workers(asked, settings.advisor_store) if mode == "http" else 1
     kb = load_knowledge(args.knowledge or settings.advisor_knowledge)
     matcher = Matcher(kb)  # built once: with several workers, they share its memory
     if not (settings.hash_salt or settings.slack_signing_secret):
@@ -212,7 +212,7 @@ def _serve(args: argparse.Namespace) -> int:
             "at each restart and differ between replicas",
             file=sys.stderr,
         )
-    if mode == "http" and workers > 1:
+    if workers > 1:
         open_store(settings.advisor_store).close()  # a bad store fails here, once, clearly
 
     def runtime() -> Runtime:
@@ -223,8 +223,7 @@ def _serve(args: argparse.Namespace) -> int:
         advisor = Advisor(kb, store, matcher=matcher, recorder=recorder)
         # Eight threads of work per replica, shared by its workers, at least four each: more
         # threads per process only contend for its interpreter lock (bench).
-        processes = workers if mode == "http" else 1
-        return build_runtime(settings, advisor, mode, threads=max(4, 8 // processes))
+        return build_runtime(settings, advisor, mode, threads=max(4, 8 // workers))
 
     port = args.port or settings.port
     if mode == "socket":

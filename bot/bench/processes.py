@@ -72,8 +72,9 @@ class Server:
         raise RuntimeError(f"not ready on port {self.port}:\n{self.log.read_text()}")
 
     def memory_mb(self) -> dict[str, float]:
-        """The process and its workers (if any): summed peak RSS, which counts the pages they
-        share once per process, and summed PSS (smaps_rollup), which splits them."""
+        """The process and its workers (if any), summed: PSS (smaps_rollup), which splits the
+        pages they share among them; RSS now and peak RSS, which count a shared page once per
+        process; and the largest single peak."""
         pids = [self.process.pid]
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         pids += [int(pid) for pid in children.read_text().split()]

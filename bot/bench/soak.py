@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.bench.http import Mentions
-from bot.bench.processes import Server, advisor_server
+from bot.bench.processes import advisor_server
 from bot.loopback.requests import SECRET, SlackSender
 from bot.loopback.slack_api import FakeSlackAPI
 from bot.store.redis import RedisStore
@@ -33,11 +33,6 @@ def _flush(url: str) -> None:
     redis = RedisStore.from_url(url)
     redis.client.flushdb()
     redis.close()
-
-
-def _rss_mb(server: Server) -> float:
-    """Resident memory now, summed over the service's processes: a leak in any worker shows."""
-    return server.memory_mb()["rss_mb"]
 
 
 def soak(seconds: float, rate: float, store: str, progress: Progress) -> dict[str, Any]:
@@ -61,7 +56,8 @@ def soak(seconds: float, rate: float, store: str, progress: Progress) -> dict[st
                 threads.append(thread)
                 n += 1
             if not rss or elapsed - rss[-1][0] >= 5:
-                rss.append((elapsed, _rss_mb(server)))
+                # Summed over the service's processes: a leak in any worker shows.
+                rss.append((elapsed, server.memory_mb()["rss_mb"]))
                 progress(f"soak {elapsed:.0f}/{seconds:.0f} s, {n} events, RSS {rss[-1][1]:.1f} MB")
             threads = [t for t in threads if t.is_alive()]
             time.sleep(0.005)
