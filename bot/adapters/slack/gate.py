@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
-from urllib.parse import parse_qs
+from typing import Any, cast
+from urllib.parse import parse_qsl
 
 # Wherever these keys appear, Slack sends an object (or null). Bolt's own extractors walk
 # event, message, previous_message, item, assistant_thread and authorizations for ids.
@@ -25,30 +25,42 @@ _ID = re.compile(r"[A-Za-z0-9_\-]{0,64}")
 _ID_FIELDS = frozenset({"team_id", "user_id", "channel_id", "enterprise_id", "api_app_id"})
 
 
-def problem(body: bytes, content_type: str) -> str | None:
-    """Why `body` cannot be a Slack request, or None when it might be one."""
+class Refused(ValueError):
+    """The body cannot be a Slack request; the message says why."""
+
+
+def read(body: bytes, content_type: str) -> dict[str, Any]:
+    """The request's payload, parsed as Slack means it: a JSON body, the JSON in a form's
+    `payload` field (interactions), or the form itself (slash commands). Refused when the
+    body cannot be a Slack request."""
     if "json" in content_type:
-        return _payload_problem(body)
+        return _checked(_json(body))
     if "x-www-form-urlencoded" in content_type:
         try:
-            form = parse_qs(body.decode("utf-8"), keep_blank_values=True)
+            form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         except UnicodeDecodeError:
-            return "form body is not UTF-8"
+            raise Refused("form body is not UTF-8") from None
         if "payload" in form:
-            return _payload_problem(form["payload"][0].encode())
+            return _checked(_json(form["payload"].encode()))
         for name in _ID_FIELDS & form.keys():  # a slash command
-            if not _ID.fullmatch(form[name][0]):
-                return f"`{name}` is not an id"
-        return None
-    return f"unexpected content type {content_type or 'none'}"
+            if not _ID.fullmatch(form[name]):
+                raise Refused(f"`{name}` is not an id")
+        return form
+    raise Refused(f"unexpected content type {content_type or 'none'}")
 
 
-def _payload_problem(raw: bytes) -> str | None:
+def _json(raw: bytes) -> Any:
     try:
-        payload: Any = json.loads(raw)
+        return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        return "body is not JSON"
-    return payload_problem(payload)
+        raise Refused("body is not JSON") from None
+
+
+def _checked(payload: Any) -> dict[str, Any]:
+    why = payload_problem(payload)
+    if why is not None:
+        raise Refused(why)
+    return cast(dict[str, Any], payload)  # payload_problem: an object
 
 
 def payload_problem(payload: Any) -> str | None:
