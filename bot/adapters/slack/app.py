@@ -85,6 +85,10 @@ def build_app(
         listener_executor=executor,
         request_verification_enabled=verify_requests,
         ignoring_self_events_enabled=True,
+        # Off: the advisor runs no workflow steps (function tokens) and no AI-assistant threads
+        # (say/set_status arguments); each cost every request a pass over the payload.
+        attaching_function_token_enabled=False,
+        attaching_conversation_kwargs_enabled=False,
         logger=bolt_logger,
     )
 

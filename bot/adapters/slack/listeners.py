@@ -181,9 +181,11 @@ def register_listeners(
         return listener
 
     work = Listeners(service)
-    app.command("/advisor")(later(work.on_command))
+    # Bolt tries listeners in this order, building every listener's arguments to ask whether
+    # it matches: messages first, as their reply is what people wait for (bench).
     app.event("app_mention")(later(work.on_mention))
     app.event("message")(later(work.on_message))
+    app.command("/advisor")(later(work.on_command))
     app.action(re.compile(f"^{blocks.ANSWER_ACTION}_"))(later(work.on_answer))
     app.action(re.compile(f"^{blocks.FACT_ACTION}_"))(later(work.on_fact))
     app.action(blocks.START_ACTION)(later(work.on_start))
