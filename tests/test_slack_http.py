@@ -62,7 +62,6 @@ def test_slash_question_is_acked_then_answered_ephemerally(slack: Slack, api: Fa
     assert "FastAPI" in blocks_text(answer)
 
 
-
 def test_a_command_that_says_payload_is_answered(slack: Slack, api: FakeSlackAPI) -> None:
     """Bolt reads a form body containing the word "payload" as an interaction's payload field
     and finds nothing in it; the routes hand it the form as the gate read it."""
@@ -76,6 +75,7 @@ def test_a_command_that_says_payload_is_answered(slack: Slack, api: FakeSlackAPI
     assert status == 200
     (answer,) = api.responses(name)
     assert "validat" in answer.params["text"].lower()
+
 
 def test_mention_question_is_answered_in_its_thread(slack: Slack, api: FakeSlackAPI) -> None:
     channel, user = unique("C"), unique("U")
