@@ -71,7 +71,9 @@ class Advisor:
                 version = self._finish_interrupted_turn(key, state, version, courier)
             if state.seen(inbound.delivery):
                 return []  # handled already, maybe by another replica
-            before = state.model_copy(deep=True)  # what the user saw: restored if delivery fails
+            # What the user saw, restored if delivery fails: a copy through plain data, which
+            # pydantic-core builds several times faster than model_copy(deep=True)'s deepcopy.
+            before = DialogState.model_validate(state.model_dump())
             if inbound.delivery is not None:
                 state.remember(inbound.delivery, _REMEMBERED)
             now = self.clock()
