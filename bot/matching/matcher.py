@@ -64,8 +64,9 @@ class MatchResult:
 class _Entry:
     fact_id: str
     tokens: frozenset[str]
-    text: str
+    text: str  # the tokens sorted, joined by spaces
     keyword: bool
+    weight: float = 0.0  # of all its tokens, set once the index knows every token's weight
 
 
 @dataclass
@@ -127,6 +128,8 @@ class Matcher:
                 weight *= _salience(max(uses.values()))
             weight *= self.config.qualifier_weight if token in qualifiers else 1.0
             index.weight[token] = weight
+        for entry in index.entries:
+            entry.weight = sum(index.weight[t] for t in entry.tokens)
         return index
 
     def match(self, text: str) -> MatchResult:
@@ -168,10 +171,10 @@ class Matcher:
         for entry_id in {i for t in known for i in index.by_token[t]}:
             entry = index.entries[entry_id]
             shared = sum(weights[t] for t in entry.tokens if t in weights)
-            entry_weight = sum(index.weight[t] for t in entry.tokens)
-            completeness = shared / entry_weight
+            completeness = shared / entry.weight
             explained = shared / total
-            similarity = fuzz.token_sort_ratio(query_text, entry.text) / 100
+            # token_sort_ratio of the two texts: both are sorted words already.
+            similarity = fuzz.ratio(query_text, entry.text) / 100
             score = 0.5 * completeness + 0.3 * explained + 0.2 * similarity
             if entry.keyword:
                 score *= completeness  # a keyword counts only when all of it is there
