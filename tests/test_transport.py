@@ -3,6 +3,7 @@ slack_sdk's own does (against the loopback Slack Web API, which keeps connection
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 
@@ -86,3 +87,21 @@ def test_slack_errors_are_raised_as_slack_sdk_raises_them(api: FakeSlackAPI) -> 
         client.chat_postMessage(channel="C5", text="hi")
     assert raised.value.response.status_code == 404
     assert client.chat_postMessage(channel="C5", text="and on")["ok"]
+
+
+def test_debug_messages_are_built_only_when_debug_is_on(api: FakeSlackAPI) -> None:
+    """slack_sdk builds a debug message (the whole payload) whenever its logger's own level is
+    NOTSET; the client's logger takes the level in effect, and keeps one the operator set."""
+    sdk = logging.getLogger("slack_sdk.web.base_client")
+    saved = sdk.level
+    try:
+        sdk.setLevel(logging.NOTSET)
+        with_info = web_client("xoxb-1", api.url)
+        assert sdk.level == logging.getLogger().getEffectiveLevel() > logging.DEBUG
+        assert with_info.chat_postMessage(channel="C1", text="hi")["ok"]
+
+        sdk.setLevel(logging.DEBUG)
+        web_client("xoxb-1", api.url)
+        assert sdk.level == logging.DEBUG
+    finally:
+        sdk.setLevel(saved)
