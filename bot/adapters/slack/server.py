@@ -13,7 +13,6 @@ import signal
 import socket
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,7 +75,7 @@ def check_settings(settings: Settings, mode: str) -> None:
 class Runtime:
     app: App
     advisor: Advisor
-    executor: ThreadPoolExecutor
+    executor: BoundedExecutor
     telemetry: Telemetry
 
     def healthy(self) -> bool:
