@@ -11,8 +11,8 @@ Idle threads wait on a stack, not a queue. ThreadPoolExecutor's threads take tur
 on one queue, woken first come first served), so at a few messages a second every turn ran on
 the thread that had been idle longest, with its caches, its SQLite connection's pages and its
 CPU the coldest. Taking the thread that finished last instead cut a mention's reply latency
-by a tenth (bench: with one thread per process it was 1.14-1.23x the minimal Bolt app's,
-against 1.34-1.38x with four taking turns); under load every thread is busy either way.
+p50 from 1.25-1.36x the minimal Bolt app's to 1.17-1.27x (three side-by-side runs; one thread
+per process measured the same); under load every thread is busy either way.
 """
 
 from __future__ import annotations
@@ -74,7 +74,12 @@ class BoundedExecutor(Executor):
             if self._idle:
                 self._idle.pop().set()
             elif len(self._threads) < self._max_workers:
-                self._start_thread()
+                try:
+                    self._start_thread()
+                except BaseException:  # no thread to be had: the job is not taken either
+                    self._jobs.pop()
+                    self._places.release()
+                    raise
         future.add_done_callback(lambda _: self._places.release())
         return future
 
@@ -82,8 +87,8 @@ class BoundedExecutor(Executor):
         thread = threading.Thread(
             target=self._work, name=f"{self._prefix}_{len(self._threads)}", daemon=True
         )
-        self._threads.append(thread)
         thread.start()
+        self._threads.append(thread)
 
     def _work(self) -> None:
         wake = threading.Event()
