@@ -144,3 +144,28 @@ def test_a_memory_store_runs_one_worker_when_none_is_asked_for(
         _wait(lambda: "1 worker(s)" in log.read_text())  # information lines come in batches
     finally:
         assert server.stop() == 0
+
+
+def test_workers_stop_when_their_supervisor_is_killed(api: FakeSlackAPI, tmp_path: Path) -> None:
+    """SIGKILL (the OOM killer, say) gives the supervisor no chance to stop its workers: they
+    notice they were re-parented and stop as SIGTERM would stop them, instead of serving on
+    the port unsupervised."""
+    log = tmp_path / "serve.log"
+    server = advisor_server(api.url, f"sqlite:///{tmp_path}/a.db", log, ADVISOR_WORKERS="2")
+    try:
+        server.ready(health="/healthz")
+        parent = server.process.pid
+        _wait(lambda: len(_children(parent)) == 2)
+        workers = _children(parent)
+        server.kill()
+
+        def gone(pid: int) -> bool:
+            status = Path(f"/proc/{pid}/status")
+            return not status.exists() or "zombie" in status.read_text()
+
+        _wait(lambda: all(gone(pid) for pid in workers), timeout=30)
+    finally:
+        server.stop()
+    text = log.read_text()
+    assert text.count("is gone; stopping this worker") == 2
+    assert "Traceback" not in text

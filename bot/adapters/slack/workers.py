@@ -22,6 +22,7 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 
@@ -32,6 +33,7 @@ log = logging.getLogger("bot.serve")
 CRASH_WINDOW = 10.0  # seconds: this many deaths within it means they will keep dying
 CRASH_LIMIT = 5
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+ORPHAN_CHECK_SECONDS = 0.5  # how soon a worker notices that its supervisor died
 
 
 def default_workers(cap: int = 4) -> int:
@@ -103,6 +105,7 @@ class Supervisor:
         # Signals wait until the worker has its own handlers: run by the parent's handler, a
         # SIGTERM just after the fork would have the new worker signal its siblings.
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        supervisor = os.getpid()
         try:
             pid = os.fork()
         except OSError:
@@ -116,6 +119,7 @@ class Supervisor:
                 for sig in STOP_SIGNALS:
                     signal.signal(sig, _exit_now)
                 signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+                _stop_when_orphaned(supervisor)
                 self.work()
                 code = 0
             except SystemExit as stop:
@@ -144,3 +148,17 @@ class Supervisor:
 
 def _exit_now(signum: int, frame: object) -> None:
     raise SystemExit(0)
+
+
+def _stop_when_orphaned(supervisor: int, every: float = ORPHAN_CHECK_SECONDS) -> None:
+    """A worker whose supervisor died (SIGKILL, the OOM killer) stops itself as SIGTERM
+    would stop it, instead of serving on unsupervised: it is re-parented, so its parent's pid
+    changes (gunicorn's workers watch for the same)."""
+
+    def watch() -> None:
+        while os.getppid() == supervisor:
+            time.sleep(every)
+        log.warning("the supervisor (pid %d) is gone; stopping this worker", supervisor)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
