@@ -15,6 +15,7 @@ from collections.abc import Callable
 from bot.core import wording
 from bot.core.delivery import Courier
 from bot.core.messages import Inbound, Reply
+from bot.core.quota import OverQuota, Quota
 from bot.dialog.engine import DialogEngine
 from bot.dialog.state import DialogState
 from bot.dialog.understanding import Control, Understanding
@@ -55,12 +56,17 @@ class Advisor:
         self.recorder = recorder
 
     def handle(
-        self, key: ConversationKey, inbound: Inbound, courier: Courier | None = None
+        self,
+        key: ConversationKey,
+        inbound: Inbound,
+        courier: Courier | None = None,
+        quota: Quota | None = None,
     ) -> list[Reply]:
         """Decide the replies to `inbound` and save the conversation's new state.
 
         Without a courier the replies are returned for the caller to show. With one, they are
-        delivered inside the transaction, at most once (see bot.core.delivery).
+        delivered inside the transaction, at most once (see bot.core.delivery). With a quota,
+        a message over it raises OverQuota and changes nothing; a redelivery is not counted.
         """
         # Lock, then load: the state is read only once no other message of this
         # conversation can change it, then saved against the version that was read.
@@ -71,30 +77,66 @@ class Advisor:
                 version = self._finish_interrupted_turn(key, state, version, courier)
             if state.seen(inbound.delivery):
                 return []  # handled already, maybe by another replica
-            # What the user saw, restored if delivery fails: a copy through plain data, which
-            # pydantic-core builds several times faster than model_copy(deep=True)'s deepcopy.
-            before = DialogState.model_validate(state.model_dump())
-            if inbound.delivery is not None:
-                state.remember(inbound.delivery, _REMEMBERED)
-            now = self.clock()
-            replies = self._expire(state, now)
-            replies += self._step(state, inbound)
-            state.updated_at = now
-            if courier is None:
-                self._save(key, state, version)
-            else:
-                self._deliver(
-                    key,
-                    version,
-                    courier,
-                    state=state,
-                    before=before,
-                    replies=replies,
-                    delivery=inbound.delivery,
-                )
+            counted = self._admit(quota)
+            try:
+                replies, before = self._turn(key, inbound, courier, state, version)
+            finally:
+                if quota is not None and not counted:
+                    self.store.hit(quota.name, quota.window)
         if self.recorder is not None:  # after the lock: the record never delays a conversation
             self.recorder.turn(Turn(key, inbound, before, state, replies))
         return replies
+
+    def _admit(self, quota: Quota | None) -> bool:
+        """Whether the message has been counted against `quota` yet; OverQuota if it is over.
+
+        Well under the quota the count is only read, and the message is counted after its
+        turn, still inside the lock, so the conversation's next message sees it: counting
+        first cost a mention's reply a tenth of its latency (bench). From half the quota on,
+        each message is counted first. The quota can then be passed only by messages admitted
+        below half of it whose turns, in other conversations of the same sender, are still in
+        progress when the rest of it has been used.
+        """
+        if quota is None:
+            return True
+        if self.store.hit_count(quota.name, quota.window) < quota.limit // 2:
+            return False
+        over = self.store.hit(quota.name, quota.window) - quota.limit
+        if over > 0:
+            raise OverQuota(over)
+        return True
+
+    def _turn(
+        self,
+        key: ConversationKey,
+        inbound: Inbound,
+        courier: Courier | None,
+        state: DialogState,
+        version: int,
+    ) -> tuple[list[Reply], DialogState]:
+        """Decide, then save or deliver: the replies, and the state as the user last saw it."""
+        # What the user saw, restored if delivery fails: a copy through plain data, which
+        # pydantic-core builds several times faster than model_copy(deep=True)'s deepcopy.
+        before = DialogState.model_validate(state.model_dump())
+        if inbound.delivery is not None:
+            state.remember(inbound.delivery, _REMEMBERED)
+        now = self.clock()
+        replies = self._expire(state, now)
+        replies += self._step(state, inbound)
+        state.updated_at = now
+        if courier is None:
+            self._save(key, state, version)
+        else:
+            self._deliver(
+                key,
+                version,
+                courier,
+                state=state,
+                before=before,
+                replies=replies,
+                delivery=inbound.delivery,
+            )
+        return replies, before
 
     def _save(self, key: ConversationKey, state: DialogState, version: int) -> int:
         return self.store.save(key, state.model_dump(mode="json", exclude_defaults=True), version)

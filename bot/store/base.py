@@ -67,6 +67,10 @@ class StateStore(ABC):
         Shared by every replica on the store, so a per-user rate limit holds cluster-wide.
         """
 
+    @abstractmethod
+    def hit_count(self, name: str, window_seconds: int) -> int:
+        """The count `hit` has reached in the current window, without counting: a read."""
+
     # -- the usage record (bot.insights): events and votes, kept for a retention period --------
 
     @abstractmethod

@@ -65,6 +65,11 @@ class MemoryStore(StateStore):
             self._hits[(name, window)] = count
             return count
 
+    def hit_count(self, name: str, window_seconds: int) -> int:
+        window = int(time.time() // window_seconds)
+        with self._guard:
+            return self._hits.get((name, window), 0)
+
     def add_events(self, events: Sequence[JSON]) -> None:
         with self._guard:
             self._events.extend(copy.deepcopy(list(events)))

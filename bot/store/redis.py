@@ -156,6 +156,14 @@ class RedisStore(StateStore):
             raise StoreError(f"redis: cannot count {name}: {exc}") from exc
         return int(count)
 
+    def hit_count(self, name: str, window_seconds: int) -> int:
+        window = int(time.time() // window_seconds)
+        try:
+            count = self.client.get(f"{self.prefix}hits:{name}:{window}")
+        except RedisError as exc:
+            raise StoreError(f"redis: cannot read the count of {name}: {exc}") from exc
+        return int(count or 0)
+
     def add_events(self, events: Sequence[JSON]) -> None:
         # A sorted set keeps one copy of equal members: a nonce keeps equal events apart.
         members = {

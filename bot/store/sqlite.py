@@ -182,6 +182,16 @@ class SQLiteStore(StateStore):
                 connection.execute("DELETE FROM hits WHERE until < ?", (now,))
         return int(count)
 
+    def hit_count(self, name: str, window_seconds: int) -> int:
+        slot = int(time.time() // window_seconds)
+        with self._errors("read"):
+            row = (
+                self._connection()
+                .execute("SELECT count FROM hits WHERE name = ? AND slot = ?", (name, slot))
+                .fetchone()
+            )
+        return int(row[0]) if row else 0
+
     def add_events(self, events: Sequence[JSON]) -> None:
         rows = [(float(e["at"]), json.dumps(e, separators=(",", ":"))) for e in events]
         with self._writing() as connection:

@@ -144,6 +144,15 @@ def test_hits_count_within_a_window_per_name(store: StateStore) -> None:
     assert store.hit("short", 1) <= first  # a new window starts from one again
 
 
+def test_hit_count_reads_without_counting(store: StateStore) -> None:
+    assert store.hit_count("user:U3", 60) == 0
+    store.hit("user:U3", 60)
+    store.hit("user:U3", 60)
+    assert [store.hit_count("user:U3", 60) for _ in range(3)] == [2, 2, 2]
+    assert store.hit("user:U3", 60) == 3
+    assert store.hit_count("user:U4", 60) == 0
+
+
 # -- the usage record: events and votes ----------------------------------------------------
 
 

@@ -23,6 +23,7 @@ from bot.core import wording
 from bot.core.advisor import Advisor
 from bot.core.delivery import Post
 from bot.core.messages import Choice, Inbound, Reply
+from bot.core.quota import OverQuota, Quota
 from bot.store.base import ConversationKey
 
 log = logging.getLogger("bot.slack")
@@ -97,6 +98,13 @@ class SlackCourier:
 DELIVERY_TTL_SECONDS = 2 * 3600
 
 
+RATE_WINDOW_SECONDS = 60
+
+
+def _limit_name(user: str) -> str:
+    return f"user:{user}"
+
+
 RATE_LIMITED = (
     "You're sending messages faster than I can keep up with. Give me a minute, then try again."
 )
@@ -111,10 +119,11 @@ class SlackService:
         self.insights = SlackInsights(advisor, admins)
 
     def over_limit(self, user: str) -> int:
-        """0 within the limit; otherwise how far over (1: the first message over it)."""
+        """0 within the limit; otherwise how far over (1: the first message over it). For
+        what is not a conversation's turn (a slash command's answer, a vote): counted first."""
         if not self.rate_limit or not user:
             return 0
-        count = self.advisor.store.hit(f"user:{user}", 60)
+        count = self.advisor.store.hit(_limit_name(user), RATE_WINDOW_SECONDS)
         return max(0, count - self.rate_limit)
 
     def first_time(self, delivery: str | None) -> bool:
@@ -138,19 +147,25 @@ class SlackService:
     def converse(
         self, client: WebClient, key: ConversationKey, inbound: Inbound, place: Place
     ) -> list[Reply]:
-        """Run one turn and post its replies at `place`, all inside the conversation's lock."""
-        over = self.over_limit(key.user)
-        if over:
-            note = Reply("info", RATE_LIMITED, extras={"event": "rate_limited"})
-            if over == 1:  # said once a minute; after that the user's messages are dropped
+        """Run one turn and post its replies at `place`, all inside the conversation's lock.
+
+        The rate limit is checked inside that lock too (Advisor.handle, Quota): well under
+        it, the count is only read before the reply and written after it.
+        """
+        limited = self.rate_limit and key.user
+        quota = Quota(_limit_name(key.user), self.rate_limit) if limited else None
+        courier = SlackCourier(client, key, place)
+        try:
+            return self.advisor.handle(key, inbound, courier=courier, quota=quota)
+        except OverQuota as refused:
+            if refused.over == 1:  # said once a minute; after that, the messages are dropped
                 client.chat_postEphemeral(
                     channel=place.channel,
                     user=key.user,
                     thread_ts=place.thread_ts or None,
                     text=RATE_LIMITED,
                 )
-            return [note]
-        return self.advisor.handle(key, inbound, courier=SlackCourier(client, key, place))
+            return [Reply("info", RATE_LIMITED, extras={"event": "rate_limited"})]
 
     def start_dialog_in_dm(
         self, client: WebClient, team: str, user: str, text: str, delivery: str | None = None
