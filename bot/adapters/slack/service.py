@@ -153,7 +153,9 @@ class SlackService:
         it, the count is only read before the reply and written after it.
         """
         limited = self.rate_limit and key.user
-        quota = Quota(_limit_name(key.user), self.rate_limit) if limited else None
+        quota = (
+            Quota(_limit_name(key.user), self.rate_limit, RATE_WINDOW_SECONDS) if limited else None
+        )
         courier = SlackCourier(client, key, place)
         try:
             return self.advisor.handle(key, inbound, courier=courier, quota=quota)
