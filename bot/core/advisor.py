@@ -70,14 +70,18 @@ class Advisor:
         """
         # Lock, then load: the state is read only once no other message of this
         # conversation can change it, then saved against the version that was read.
-        with self.store.transaction(key) as stored:
+        with self.store.lock(key):
+            if quota is None:
+                stored, used = self.store.load(key), 0
+            else:  # with the count, in one read
+                stored, used = self.store.load_counted(key, quota.name, quota.window)
             version = stored.version if stored else 0
             state = DialogState.model_validate(stored.data) if stored else DialogState()
             if state.outbox:
                 version = self._finish_interrupted_turn(key, state, version, courier)
             if state.seen(inbound.delivery):
                 return []  # handled already, maybe by another replica
-            counted = self._admit(quota)
+            counted = self._admit(quota, used)
             try:
                 replies, before = self._turn(key, inbound, courier, state, version)
             finally:
@@ -87,8 +91,9 @@ class Advisor:
             self.recorder.turn(Turn(key, inbound, before, state, replies))
         return replies
 
-    def _admit(self, quota: Quota | None) -> bool:
+    def _admit(self, quota: Quota | None, used: int) -> bool:
         """Whether the message has been counted against `quota` yet; OverQuota if it is over.
+        `used` is the count read with the conversation's state.
 
         Well under the quota the count is only read, and the message is counted after its
         turn, still inside the lock, so the conversation's next message sees it: counting
@@ -99,7 +104,7 @@ class Advisor:
         """
         if quota is None:
             return True
-        if self.store.hit_count(quota.name, quota.window) < quota.limit // 2:
+        if used < quota.limit // 2:
             return False
         over = self.store.hit(quota.name, quota.window) - quota.limit
         if over > 0:

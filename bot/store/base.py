@@ -103,6 +103,13 @@ class StateStore(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook; most backends hold nothing
         """Release connections and files."""
 
+    def load_counted(
+        self, key: ConversationKey, name: str, window_seconds: int
+    ) -> tuple[Stored | None, int]:
+        """`load(key)` and `hit_count(name, window_seconds)` at once: backends read both in
+        one statement or round trip (a turn with a quota needs both before its reply)."""
+        return self.load(key), self.hit_count(name, window_seconds)
+
     @contextmanager
     def transaction(self, key: ConversationKey) -> Iterator[Stored | None]:
         """Lock, then load: the state is read only once no one else can change it."""

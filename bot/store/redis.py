@@ -116,6 +116,20 @@ class RedisStore(StateStore):
             return None
         return Stored(json.loads(data), int(version or 0))
 
+    def load_counted(
+        self, key: ConversationKey, name: str, window_seconds: int
+    ) -> tuple[Stored | None, int]:
+        window = int(time.time() // window_seconds)
+        try:
+            pipe = self.client.pipeline(transaction=False)  # one round trip for both
+            pipe.hmget(self._conversation(key), ["data", "v"])
+            pipe.get(f"{self.prefix}hits:{name}:{window}")
+            (data, version), count = pipe.execute()
+        except RedisError as exc:
+            raise StoreError(f"redis: cannot read {key.as_string()}: {exc}") from exc
+        stored = None if data is None else Stored(json.loads(data), int(version or 0))
+        return stored, int(count or 0)
+
     def save(self, key: ConversationKey, data: JSON, expected_version: int) -> int:
         text = json.dumps(data, separators=(",", ":"))
         try:

@@ -144,6 +144,18 @@ def test_hits_count_within_a_window_per_name(store: StateStore) -> None:
     assert store.hit("short", 1) <= first  # a new window starts from one again
 
 
+def test_load_counted_reads_the_state_and_the_count_together(store: StateStore) -> None:
+    key = ConversationKey("dm", "T1", "D9", "", "U9")
+    assert store.load_counted(key, "user:U9", 60) == (None, 0)
+    store.save(key, {"phase": "asking"}, 0)
+    store.hit("user:U9", 60)
+    store.hit("user:U9", 60)
+    stored, count = store.load_counted(key, "user:U9", 60)
+    assert stored is not None
+    assert (stored.data, stored.version, count) == ({"phase": "asking"}, 1, 2)
+    assert store.load_counted(key, "user:U8", 60)[1] == 0
+
+
 def test_hit_count_reads_without_counting(store: StateStore) -> None:
     assert store.hit_count("user:U3", 60) == 0
     store.hit("user:U3", 60)
