@@ -106,6 +106,14 @@ def _ack_seconds(api: FakeSlackAPI, sender: SlackSender) -> float:
 def latencies(
     api: FakeSlackAPI, apps: dict[str, Server], requests: int, progress: Progress
 ) -> dict[str, dict[str, dict[str, float]]]:
+    """Reply latency, then ack latency, each alternating between the apps request by request,
+    the order reversed every round.
+
+    Which request comes just before one shapes it on this shared machine: interleaving the
+    acks (the minimal app's sleeps 10 ms in Bolt's ack polling, ours does the command's work)
+    made two identical advisors measure 0.08-0.11x apart depending on which one followed the
+    minimal app. Reversed rounds give every app each predecessor equally often.
+    """
     senders = {name: SlackSender(server.base, SECRET) for name, server in apps.items()}
     for sender in senders.values():  # warm up both: imports, connections, caches
         for _ in range(20):
@@ -113,16 +121,20 @@ def latencies(
             _ack_seconds(api, sender)
     reply: dict[str, list[float]] = {name: [] for name in apps}
     ack: dict[str, list[float]] = {name: [] for name in apps}
-    for i in range(requests):
-        for name, sender in senders.items():  # alternating, request by request
-            reply[name].append(_reply_seconds(api, sender))
-            ack[name].append(_ack_seconds(api, sender))
-        if i % 25 == 0:
-            progress(f"latency {i}/{requests}")
+    for measure, into, what in ((_reply_seconds, reply, "reply"), (_ack_seconds, ack, "ack")):
+        for i in range(requests):
+            for name in _in_turn(list(senders), i):
+                into[name].append(measure(api, senders[name]))
+            if i % 25 == 0:
+                progress(f"{what} latency {i}/{requests}")
     return {
         "reply_latency_ms": {name: summary_ms(v) for name, v in reply.items()},
         "ack_latency_ms": {name: summary_ms(v) for name, v in ack.items()},
     }
+
+
+def _in_turn(names: list[str], round_: int) -> list[str]:
+    return names if round_ % 2 == 0 else names[::-1]
 
 
 def alternating_throughput(
@@ -138,7 +150,7 @@ def alternating_throughput(
     names = list(apps)
     for round_ in range(rounds):
         progress(f"throughput, round {round_ + 1}/{rounds}")
-        for name in names if round_ % 2 == 0 else reversed(names):
+        for name in _in_turn(names, round_):
             part = throughput(api, apps[name], seconds / rounds)
             for field in ("seconds", "sent", "replied", "duplicates", "errors"):
                 totals[name][field] += part[field]
