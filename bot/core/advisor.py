@@ -95,10 +95,10 @@ class Advisor:
         """Whether the message has been counted against `quota` yet; OverQuota if it is over.
         `used` is the count read with the conversation's state.
 
-        Well under the quota the count is only read, and the message is counted after its
-        turn, still inside the lock, so the conversation's next message sees it: counting
-        first cost a mention's reply a tenth of its latency (bench). From half the quota on,
-        each message is counted first. The quota can then be passed only by messages admitted
+        Well under the quota the count is only read (with the state, in one read), and the
+        message is counted after its turn, still inside the lock, so the conversation's next
+        message sees it: no write waits before the reply. From half the quota on, each
+        message is counted first. The quota can then be passed only by messages admitted
         below half of it whose turns, in other conversations of the same sender, are still in
         progress when the rest of it has been used.
         """

@@ -127,7 +127,7 @@ class SQLiteStore(StateStore):
         self, key: ConversationKey, name: str, window_seconds: int
     ) -> tuple[Stored | None, int]:
         # One statement: each read transaction on a connection whose pages another one has
-        # written since costs locks and page reads, a tenth of a reply's latency (bench).
+        # written since costs its locks and page reads again.
         slot = int(time.time() // window_seconds)
         with self._errors("read"):
             data, version, count = (
