@@ -88,6 +88,10 @@ class RedisStore(StateStore):
     def _conversation(self, key: ConversationKey) -> str:
         return f"{self.prefix}conv:{key.as_string()}"
 
+    def _hits(self, name: str, window_seconds: int) -> str:
+        """The key counting `name` in the current fixed window."""
+        return f"{self.prefix}hits:{name}:{int(time.time() // window_seconds)}"
+
     @contextlib.contextmanager
     def lock(self, key: ConversationKey) -> Iterator[None]:
         lock = self.client.lock(
@@ -119,11 +123,10 @@ class RedisStore(StateStore):
     def load_counted(
         self, key: ConversationKey, name: str, window_seconds: int
     ) -> tuple[Stored | None, int]:
-        window = int(time.time() // window_seconds)
         try:
             pipe = self.client.pipeline(transaction=False)  # one round trip for both
             pipe.hmget(self._conversation(key), ["data", "v"])
-            pipe.get(f"{self.prefix}hits:{name}:{window}")
+            pipe.get(self._hits(name, window_seconds))
             (data, version), count = pipe.execute()
         except RedisError as exc:
             raise StoreError(f"redis: cannot read {key.as_string()}: {exc}") from exc
@@ -159,8 +162,7 @@ class RedisStore(StateStore):
         return bool(created)
 
     def hit(self, name: str, window_seconds: int) -> int:
-        window = int(time.time() // window_seconds)
-        key = f"{self.prefix}hits:{name}:{window}"
+        key = self._hits(name, window_seconds)
         try:
             pipe = self.client.pipeline(transaction=True)
             pipe.incr(key)
@@ -171,9 +173,8 @@ class RedisStore(StateStore):
         return int(count)
 
     def hit_count(self, name: str, window_seconds: int) -> int:
-        window = int(time.time() // window_seconds)
         try:
-            count = self.client.get(f"{self.prefix}hits:{name}:{window}")
+            count = self.client.get(self._hits(name, window_seconds))
         except RedisError as exc:
             raise StoreError(f"redis: cannot read the count of {name}: {exc}") from exc
         return int(count or 0)
