@@ -28,6 +28,12 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
+def _gone(pid: int) -> bool:
+    """The process has exited (a zombie not yet reaped counts as gone)."""
+    status = Path(f"/proc/{pid}/status")
+    return not status.exists() or "zombie" in status.read_text()
+
+
 def _wait(condition: Callable[[], bool], timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -59,10 +65,7 @@ def test_a_killed_worker_is_replaced_and_sigterm_stops_them_all(
     finally:
         code = server.stop()
     assert code == 0, log.read_text()
-    for pid in workers:
-        assert (
-            not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
-        )
+    assert all(_gone(pid) for pid in workers)
     assert "Traceback" not in log.read_text()
 
 
@@ -158,12 +161,7 @@ def test_workers_stop_when_their_supervisor_is_killed(api: FakeSlackAPI, tmp_pat
         _wait(lambda: len(_children(parent)) == 2)
         workers = _children(parent)
         server.kill()
-
-        def gone(pid: int) -> bool:
-            status = Path(f"/proc/{pid}/status")
-            return not status.exists() or "zombie" in status.read_text()
-
-        _wait(lambda: all(gone(pid) for pid in workers), timeout=30)
+        _wait(lambda: all(_gone(pid) for pid in workers), timeout=30)
     finally:
         server.stop()
     text = log.read_text()

@@ -121,9 +121,10 @@ def latencies(
             _ack_seconds(api, sender)
     reply: dict[str, list[float]] = {name: [] for name in apps}
     ack: dict[str, list[float]] = {name: [] for name in apps}
+    names = list(senders)
     for measure, into, what in ((_reply_seconds, reply, "reply"), (_ack_seconds, ack, "ack")):
         for i in range(requests):
-            for name in _in_turn(list(senders), i):
+            for name in _in_turn(names, i):
                 into[name].append(measure(api, senders[name]))
             if i % 25 == 0:
                 progress(f"{what} latency {i}/{requests}")
