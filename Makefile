@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: chat test install run lint format check eval diagram clean
+.PHONY: chat test install run lint format check eval model diagram clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=python3.11")'
@@ -43,8 +43,11 @@ check: $(STAMP)  ## validate knowledge/
 diagram: $(STAMP)  ## regenerate the dialog diagram in README.md from knowledge/dialog.yaml
 	@$(PY) -m bot check --diagram README.md
 
-eval: $(STAMP)  ## matcher accuracy on the labelled questions
-	@$(PY) -m bot eval tests/data/questions.yaml
+eval: $(STAMP)  ## matcher accuracy on the labelled questions (the test split among them)
+	@$(PY) -m bot eval tests/data/corpus/test.yaml tests/data/corpus/dev.yaml tests/data/questions_holdout.yaml
+
+model: $(STAMP)  ## retrain the matcher from knowledge/ (after any edit there)
+	@$(PY) -m bot train
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

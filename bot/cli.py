@@ -7,15 +7,15 @@ knowledge base are printed as `file:line: message`, never as a traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from bot import __version__
 from bot.errors import AdvisorError, KnowledgeError
-from bot.kb.loader import DIALOG_FILE, KnowledgeBase, load_knowledge
+from bot.kb.loader import KnowledgeBase, load_knowledge
 from bot.settings import Settings
 
 
@@ -112,6 +112,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _knowledge_option(stats)
 
+    train = commands.add_parser(
+        "train", help="train the matcher from knowledge/ and write its model (development)"
+    )
+    train.add_argument(
+        "--compare",
+        nargs="*",
+        type=Path,
+        metavar="FILE",
+        help="instead: compare matchers side by side on labelled files (default: the test split)",
+    )
+    _knowledge_option(train)
+
     evaluate = commands.add_parser("eval", help="score the matcher on labelled questions")
     evaluate.add_argument(
         "files",
@@ -138,16 +150,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command in {"ask", "check", "eval", "train"}:
+            from bot import cli_knowledge
+
+            name = "evaluate" if args.command == "eval" else args.command
+            code = int(getattr(cli_knowledge, name)(args))
+            # A one-shot command is done: frozen, what it built is not walked again by the
+            # interpreter's last garbage collection at exit (a tenth of `advisor ask`).
+            gc.freeze()
+            return code
         handler = {
             "chat": _chat,
-            "ask": _ask,
-            "check": _check,
-            "eval": _eval,
             "serve": _serve,
             "bench": _bench,
             "stats": _stats,
         }[args.command]
-        return handler(args)
+        return int(handler(args))
     except KnowledgeError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -162,8 +180,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def _kb(args: argparse.Namespace) -> KnowledgeBase:
+def knowledge_of(args: argparse.Namespace, cached: bool = False) -> KnowledgeBase:
+    """The knowledge base the command was pointed at; `cached` for the commands that answer
+    (bot.kb.cache), never for those that check or train."""
     directory = args.knowledge or Settings().advisor_knowledge
+    if cached:
+        from bot.kb.cache import load_cached
+
+        return load_cached(directory)
     return load_knowledge(directory)
 
 
@@ -175,7 +199,7 @@ def _chat(args: argparse.Namespace) -> int:
 
     store = open_store(args.store)
     recorder = Recorder(store, RecordSettings.from_settings(Settings()))
-    advisor = Advisor(_kb(args), store, recorder=recorder)
+    advisor = Advisor(knowledge_of(args, cached=True), store, recorder=recorder)
     try:
         return run_chat(advisor, as_json=args.json)
     finally:
@@ -280,7 +304,7 @@ def _stats(args: argparse.Namespace) -> int:
     from bot.store import open_store
 
     settings = Settings()
-    kb = _kb(args)
+    kb = knowledge_of(args)
     store = open_store(args.store or settings.advisor_store)
     try:
         Recorder(store, RecordSettings.from_settings(settings)).purge()  # retention first
@@ -303,89 +327,6 @@ def _stats(args: argparse.Namespace) -> int:
         print(json.dumps(report.as_json(), ensure_ascii=False))
     else:
         print(render(report), end="")
-    return 0
-
-
-def _ask(args: argparse.Namespace) -> int:
-    from bot.core import wording
-    from bot.matching.matcher import Matcher
-
-    kb = _kb(args)
-    matcher = Matcher(kb)
-    questions = (
-        [args.question]
-        if args.question is not None
-        else (line.rstrip("\r\n") for line in sys.stdin)
-    )
-    for question in questions:
-        result = matcher.match(question)
-        if result.fact_id is not None:
-            answer = wording.fact_text(kb.facts[result.fact_id])
-        elif result.status == "did_you_mean":
-            answer = wording.did_you_mean_text(kb.facts[c.fact_id] for c in result.candidates)
-        else:
-            answer = wording.NO_MATCH
-        if args.json:
-            payload = {
-                "question": question,
-                "fact_id": result.fact_id,
-                "score": result.score,
-                "alternatives": [
-                    {"fact_id": c.fact_id, "score": c.score} for c in result.alternatives[:3]
-                ],
-                "answer": answer,
-                "status": result.status,
-            }
-            print(json.dumps(payload, ensure_ascii=False), flush=True)
-        else:
-            print(answer + "\n", flush=True)
-    return 0
-
-
-def _check(args: argparse.Namespace) -> int:
-    from bot.dialog.diagram import mermaid, splice
-    from bot.dialog.verify import prove
-
-    kb = _kb(args)
-    proof = prove(kb.dialog, kb.sources[DIALOG_FILE])
-    for warning in proof.warnings:
-        print(warning, file=sys.stderr)
-    if proof.errors:
-        raise KnowledgeError(proof.errors)
-    if args.diagram:
-        diagram = mermaid(kb.dialog)
-        if args.diagram.suffix == ".md" and args.diagram.exists():
-            document = args.diagram.read_text(encoding="utf-8")
-            try:
-                diagram = splice(document, diagram)
-            except ValueError as exc:
-                raise AdvisorError(f"{args.diagram}: {exc}") from None
-        args.diagram.write_text(diagram, encoding="utf-8")
-    print(
-        f"{kb.directory}: OK: {len(kb.facts)} facts, {len(kb.dialog.factors)} factors; "
-        f"{proof.combinations} answer combinations each end in a verdict with 2+ reasons."
-    )
-    return 0
-
-
-def _eval(args: argparse.Namespace) -> int:
-    from bot.evaluation import evaluate, load_questions, render_report
-    from bot.matching.matcher import Matcher
-
-    files: list[Path] = args.files or sorted(Path("tests/data").glob("questions*.yaml"))
-    if not files:
-        print("advisor eval: no FILE given and no tests/data/questions*.yaml here", file=sys.stderr)
-        return 2
-    kb = _kb(args)
-    matcher = Matcher(kb)
-    results: dict[str, Any] = {}
-    for path in files:
-        report = evaluate(matcher, load_questions(path), set(kb.facts))
-        results[str(path)] = report
-        if not args.json:
-            print(render_report(str(path), report))
-    if args.json:
-        print(json.dumps({name: r.as_json() for name, r in results.items()}))
     return 0
 
 

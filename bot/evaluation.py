@@ -9,30 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from bot.errors import KnowledgeError, Problem
-from bot.kb.models import Identifier, Text
-from bot.kb.source import read_yaml
+from bot.kb.loader import load_labelled
+from bot.kb.models import LabelledFile
 from bot.matching.matcher import Matcher, MatchResult
 
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class InScope(_Model):
-    q: Text
-    accept: list[Identifier] = Field(min_length=1)
-
-
-class OutOfScope(_Model):
-    q: Text
-
-
-class QuestionFile(_Model):
-    in_scope: list[InScope] = Field(default_factory=list)
-    out_of_scope: list[OutOfScope] = Field(default_factory=list)
+QuestionFile = LabelledFile
 
 
 @dataclass(frozen=True)
@@ -81,18 +63,7 @@ class Report:
 
 
 def load_questions(path: Path) -> QuestionFile:
-    source, problems = read_yaml(path)
-    if source is None or problems:
-        raise KnowledgeError(problems)
-    try:
-        return QuestionFile.model_validate(source.data)
-    except ValidationError as exc:
-        raise KnowledgeError(
-            [
-                source.problem(tuple(e["loc"]), f"{'.'.join(map(str, e['loc']))}: {e['msg']}")
-                for e in exc.errors()
-            ]
-        ) from None
+    return load_labelled(path)
 
 
 def evaluate(matcher: Matcher, questions: QuestionFile, known_ids: set[str]) -> Report:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,8 +20,25 @@ from bot.loopback.slack_api import FakeSlackAPI
 from bot.matching.matcher import Matcher
 from bot.store.memory import MemoryStore
 
+# The knowledge cache (bot.kb.cache) of every process the tests start, apart from the user's.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="advisor-test-cache-")
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+MakeCopy = Callable[[], Path]
+# Words for two aspects at a time: some pair of them the shipped model finds about equally
+# likely, which gives a "did you mean" (which pair depends on training, so it is searched for).
+_ASPECT_WORDS = (
+    "speed", "docs", "templates", "websockets", "ml model", "learning", "extensions",
+    "community", "typing", "validation", "scaling", "async", "dependency injection",
+    "prototype", "flexibility", "wsgi",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class NearTie:
+    text: str
+    facts: set[str]
 
 
 def run_advisor(
@@ -53,6 +73,17 @@ def kb() -> KnowledgeBase:
 @pytest.fixture(scope="session")
 def matcher(kb: KnowledgeBase) -> Matcher:
     return Matcher(kb)
+
+
+@pytest.fixture(scope="session")
+def near_tie(matcher: Matcher) -> NearTie:
+    """A two-aspect message that gets a "did you mean" naming both aspects."""
+    for first, second in itertools.combinations(_ASPECT_WORDS, 2):
+        for text in (f"{first} or {second}", f"{first} and {second}?"):
+            result = matcher.match(text)
+            if result.status == "did_you_mean" and len(result.candidates) >= 2:
+                return NearTie(text, {c.fact_id for c in result.candidates})
+    raise AssertionError("no two-aspect message gives a 'did you mean'")
 
 
 class Clock:

@@ -23,6 +23,17 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
+def _modules_imported(path: Path) -> set[str]:
+    """Full dotted names, wherever in the file the import is (inside functions too)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
 def _modules() -> list[Path]:
     return sorted(PACKAGE.rglob("*.py"))
 
@@ -36,6 +47,27 @@ def test_the_core_never_imports_slack() -> None:
         and _imports(path) & {"slack_bolt", "slack_sdk"}
     ]
     assert offenders == []
+
+
+def test_only_the_trainer_imports_the_training_libraries() -> None:
+    """scikit-learn and numpy are development dependencies: nothing that answers imports them,
+    and nothing outside bot/training imports bot.training (bot/cli_knowledge.py does, inside
+    `advisor train` alone)."""
+    training = PACKAGE / "training"
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in _modules()
+        if not path.is_relative_to(training) and _imports(path) & {"sklearn", "numpy", "scipy"}
+    ]
+    assert offenders == []
+    reaching_in = [
+        str(path.relative_to(ROOT))
+        for path in _modules()
+        if not path.is_relative_to(training)
+        and path.name != "cli_knowledge.py"
+        and any(name.startswith("bot.training") for name in _modules_imported(path))
+    ]
+    assert reaching_in == []
 
 
 def test_only_the_redis_store_imports_redis() -> None:
@@ -75,4 +107,6 @@ def test_the_wheel_ships_the_knowledge_base(tmp_path: Path) -> None:
     )
     wheel = next(tmp_path.glob("*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {f"bot/knowledge/{n}.yaml" for n in ("facts", "matching", "dialog")} <= names
+    shipped = {"facts", "matching", "dialog", "conversation", "examples"}
+    assert {f"bot/knowledge/{n}.yaml" for n in shipped} <= names
+    assert {"bot/knowledge/model.json", "bot/knowledge/model.npy"} <= names

@@ -16,7 +16,12 @@ BENCH_REDIS = "redis://127.0.0.1:6379/11"
 @pytest.fixture(scope="module")
 def results() -> dict[str, object]:
     plan = Plan(
-        requests=5, throughput_seconds=1, conversations=500, turns=20, sizes=(2000,), events=2000
+        requests=5,
+        throughput_seconds=1,
+        conversations=500,
+        turns=20,
+        facts_factor=3,
+        events=2000,
     )
     return run(plan, BENCH_REDIS, lambda message: None)
 
@@ -31,8 +36,11 @@ def test_every_figure_is_there(results: dict[str, object]) -> None:
         put = r["throughput"][app]  # type: ignore[index]
         assert put["sent"] == put["replied"] > 0
         assert put["duplicates"] == 0
-    assert {"bundled", "2000"} <= set(r["matching_ms"])  # type: ignore[arg-type]
-    assert r["matching_ms"]["2000"]["phrasings"] >= 1900  # type: ignore[index]
+    matching = r["matching_ms"]
+    assert {"bundled", "bundled, first sight", "3x facts"} <= set(matching)  # type: ignore[arg-type]
+    bundled, wide = matching["bundled"], matching["3x facts"]  # type: ignore[index]
+    assert wide["classes"] - bundled["classes"] == 2 * 19
+    assert 0 < bundled["p50"] <= bundled["p99"]
     for store in ("sqlite", "redis"):
         assert r["stores"][store]["bytes_per_conversation"] > 0  # type: ignore[index]
     usage = r["usage_record"]
@@ -40,7 +48,9 @@ def test_every_figure_is_there(results: dict[str, object]) -> None:
     assert usage["stats_s"] > 0  # type: ignore[index]
     assert usage["sqlite_bytes_per_event"] > 0  # type: ignore[index]
     assert usage["redis_bytes_per_event"] > 0  # type: ignore[index]
-    assert 0 < r["startup_s"] < 10  # type: ignore[operator]
+    startup = r["startup"]
+    assert 0 < startup["imports_s"] < startup["ask_s"] < 10  # type: ignore[index]
+    assert startup["ratio"] == round(startup["ask_s"] / startup["imports_s"], 2)  # type: ignore[index]
     assert 0 < r["serve_peak_rss_mb"] < 1000  # type: ignore[operator]
     memory = r["serve_memory"]
     assert memory["processes"] >= 1  # type: ignore[index]
@@ -50,16 +60,17 @@ def test_every_figure_is_there(results: dict[str, object]) -> None:
     assert one["memory"]["processes"] == 1  # type: ignore[index]
     assert one["throughput"]["replied"] == one["throughput"]["sent"] > 0  # type: ignore[index]
     names = [t["name"] for t in r["targets"]]  # type: ignore[union-attr]
-    assert len(names) == 9
+    assert len(names) == 10
     assert all(isinstance(t["met"], bool) for t in r["targets"])  # type: ignore[union-attr]
 
 
 def test_the_table_shows_both_apps_and_every_target(results: dict[str, object]) -> None:
     text = table(results)  # type: ignore[arg-type]
     assert "minimal Bolt" in text
-    assert "2,000 phrasings" in text
+    assert "3x facts" in text
+    assert "importing its libraries" in text
     assert "usage record, 2,000 events: `advisor stats`" in text
-    assert text.count("[met ]") + text.count("[MISS]") == 9
+    assert text.count("[met ]") + text.count("[MISS]") == 10
 
 
 def test_a_short_soak_answers_everything_once() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA, ROOT, MakeCopy
 from tests.conftest import run_advisor as advisor
 
 COMMANDS = ("chat", "ask", "check", "eval", "serve", "stats", "bench")
@@ -163,6 +163,24 @@ def test_eval_defaults_to_the_labelled_sets() -> None:
     assert result.returncode == 0
     assert str(DATA.relative_to(ROOT) / "questions.yaml") in result.stdout
     assert "questions_holdout.yaml" in result.stdout
+    assert "corpus/test.yaml" in result.stdout
+    assert "corpus/dev.yaml" in result.stdout
+
+
+def test_train_writes_a_model_that_check_then_accepts(knowledge_copy: MakeCopy) -> None:
+    directory = knowledge_copy()
+    facts = directory / "facts.yaml"
+    facts.write_text(facts.read_text().replace("Performance and speed", "Speed"))
+    assert advisor("check", "--knowledge", str(directory)).returncode == 1  # stale now
+    trained = advisor("train", "--knowledge", str(directory))
+    assert trained.returncode == 0, trained.stderr
+    assert "trained on" in trained.stdout
+    assert advisor("check", "--knowledge", str(directory)).returncode == 0
+    answer = json.loads(
+        advisor("ask", "--json", "--knowledge", str(directory), "is flask slow?").stdout
+    )
+    assert answer["fact_id"] == "performance"
+    assert answer["answer"].startswith("Speed")
 
 
 def test_chat_plain_answers_a_piped_question() -> None:

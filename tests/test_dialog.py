@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.advisor import Advisor
-from tests.conftest import Clock
+from tests.conftest import Clock, NearTie
 from tests.transcript import Transcript
 
 
@@ -279,8 +279,8 @@ def test_button_clicks_answer_the_pending_question_only(chat: Transcript) -> Non
     assert "no longer offered" in chat.text
 
 
-def test_did_you_mean_then_a_number_picks_the_fact(chat: Transcript) -> None:
-    chat.say("can i stream llm tokens to the client")
+def test_did_you_mean_then_a_number_picks_the_fact(chat: Transcript, near_tie: NearTie) -> None:
+    chat.say(near_tie.text)
     assert chat.replies[0].kind == "did_you_mean"
     ids = [f.id for f in chat.replies[0].suggestions]
     chat.say("2")

@@ -18,11 +18,10 @@ from bot.matching.matcher import Matcher
 from bot.store.base import StateStore
 from bot.store.memory import MemoryStore
 from bot.store.sqlite import SQLiteStore
-from tests.conftest import Clock
+from tests.conftest import Clock, NearTie
 from tests.transcript import Transcript
 
 SALT = b"test-salt"
-UNSURE = "can i stream llm tokens to the client"  # a "did you mean" (realtime, ml_serving)
 OFF_TOPIC = "how do i center a div"
 
 
@@ -50,10 +49,14 @@ def of_type(store: StateStore, kind: str) -> list[dict[str, object]]:
 
 
 def test_each_message_is_one_event_with_its_band_and_fact(
-    kb: KnowledgeBase, matcher: Matcher, clock: Clock, store: MemoryStore
+    kb: KnowledgeBase,
+    matcher: Matcher,
+    clock: Clock,
+    store: MemoryStore,
+    near_tie: NearTie,
 ) -> None:
     chat = Transcript(recorded(kb, matcher, clock, store))
-    for text in ("is fastapi faster?", UNSURE, OFF_TOPIC, "compare", "2"):
+    for text in ("is fastapi faster?", near_tie.text, OFF_TOPIC, "compare", "2"):
         chat.say(text)
     messages = of_type(store, "message")
     assert [(m["band"], m["fact"]) for m in messages] == [
@@ -61,31 +64,40 @@ def test_each_message_is_one_event_with_its_band_and_fact(
         ("did_you_mean", "none"),
         ("no_match", "none"),
         ("other", "none"),
-        ("no_match", "none"),  # "2" after "compare": no suggestion is pending any more
+        ("other", "none"),  # "2" after "compare": no suggestion is pending; small talk now
     ]
-    assert messages[1]["candidates"] == ["realtime", "ml_serving"]
+    assert set(messages[1]["candidates"]) == near_tie.facts
     assert {m["surface"] for m in messages} == {"test"}
     assert all(m["at"] == clock.now for m in messages)
 
 
 def test_a_typed_number_records_which_suggestion_was_chosen(
-    kb: KnowledgeBase, matcher: Matcher, clock: Clock, store: MemoryStore
+    kb: KnowledgeBase,
+    matcher: Matcher,
+    clock: Clock,
+    store: MemoryStore,
+    near_tie: NearTie,
 ) -> None:
     chat = Transcript(recorded(kb, matcher, clock, store))
-    chat.say(UNSURE)
+    offered = [f.id for f in chat.say(near_tie.text)[0].suggestions]
+    assert set(offered) == near_tie.facts
     chat.say("2")
     assert chat.replies[0].fact is not None
-    assert chat.replies[0].fact.id == "ml_serving"
+    assert chat.replies[0].fact.id == offered[1]
     chosen = of_type(store, "message")[-1]
-    assert (chosen["band"], chosen["fact"]) == ("chosen", "ml_serving")
-    assert chosen["candidates"] == ["realtime", "ml_serving"]
+    assert (chosen["band"], chosen["fact"]) == ("chosen", offered[1])
+    assert chosen["candidates"] == offered
 
 
 def test_without_opt_in_no_text_and_no_user_is_kept(
-    kb: KnowledgeBase, matcher: Matcher, clock: Clock, store: MemoryStore
+    kb: KnowledgeBase,
+    matcher: Matcher,
+    clock: Clock,
+    store: MemoryStore,
+    near_tie: NearTie,
 ) -> None:
     chat = Transcript(recorded(kb, matcher, clock, store))
-    for text in (UNSURE, OFF_TOPIC, "is fastapi faster?"):
+    for text in (near_tie.text, OFF_TOPIC, "is fastapi faster?"):
         chat.say(text)
     dumped = json.dumps(store.events_since(0))
     assert "text" not in dumped
@@ -95,17 +107,21 @@ def test_without_opt_in_no_text_and_no_user_is_kept(
 
 
 def test_with_opt_in_only_unanswered_text_is_kept_and_user_ids_are_hashed(
-    kb: KnowledgeBase, matcher: Matcher, clock: Clock, store: MemoryStore
+    kb: KnowledgeBase,
+    matcher: Matcher,
+    clock: Clock,
+    store: MemoryStore,
+    near_tie: NearTie,
 ) -> None:
     chat = Transcript(recorded(kb, matcher, clock, store, opt_in=True))
     chat.say(f"<@U0ALICE> asked {OFF_TOPIC}")
-    chat.say(UNSURE)
+    chat.say(near_tie.text)
     chat.say("is fastapi faster?")
     chat.say("recommend")
     messages = of_type(store, "message")
     hashed_alice = Privacy(salt=SALT).hashed("T1", "U0ALICE")
     assert messages[0]["text"] == f"<@{hashed_alice}> asked {OFF_TOPIC}"
-    assert messages[1]["text"] == UNSURE
+    assert messages[1]["text"] == near_tie.text
     assert "text" not in messages[2]  # answered: its text is not needed
     assert "text" not in messages[3]
     assert messages[0]["user"] == Privacy(salt=SALT).hashed("T1", "U1")

@@ -132,11 +132,13 @@ def test_dialog_order_and_inference_references(knowledge_copy: MakeCopy) -> None
 def test_problems_across_files_come_all_at_once(knowledge_copy: MakeCopy) -> None:
     directory = knowledge_copy()
     _edit(directory / "facts.yaml", "  - id: realtime", "  - id: Realtime!")
-    _edit(directory / "matching.yaml", "fallback_fact: overall", "fallback_fact: everything")
+    _edit(directory / "matching.yaml", "  answer: ", "  answer: lots # ")
     _edit(directory / "dialog.yaml", "tie_break: flask", "tie_break: django")
+    _edit(directory / "conversation.yaml", "[performance, documentation", "[speed, documentation")
     problems = _problems(directory)
     files = {p.split(":", 1)[0].rsplit("/", 1)[-1] for p in problems}
-    assert files == {"facts.yaml", "matching.yaml", "dialog.yaml"}
+    assert files == {"facts.yaml", "matching.yaml", "dialog.yaml", "conversation.yaml"}
+    assert any("conversation.yaml" in p and "unknown fact id 'speed'" in p for p in problems)
 
 
 def test_missing_file_and_missing_directory(tmp_path: Path, knowledge_copy: MakeCopy) -> None:
@@ -184,11 +186,13 @@ def test_randomly_broken_knowledge_gets_file_line_errors_never_a_crash(
 ) -> None:
     """Seeded: a failure replays exactly. Each round breaks a fresh copy in one to three places."""
     rng = random.Random(8)
-    problem = re.compile(r"^.+\.yaml:\d+: \S|^\d+ problem\(s\) found\.$")
+    problem = re.compile(r"^.+\.(yaml|json):\d+: \S|^\d+ problem\(s\) found\.$")
     broken = 0
     for _ in range(40):
         directory = knowledge_copy()
-        path = directory / rng.choice(["facts.yaml", "matching.yaml", "dialog.yaml"])
+        path = directory / rng.choice(
+            ["facts.yaml", "matching.yaml", "dialog.yaml", "conversation.yaml"]
+        )
         lines = path.read_text(encoding="utf-8").splitlines()
         for _ in range(rng.randint(1, 3)):
             _mutate(lines, rng)

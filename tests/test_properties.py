@@ -82,9 +82,10 @@ def test_any_conversation_keeps_the_line_protocol_and_restart_recovers(
     )
     replies = [json.loads(line) for line in out.getvalue().splitlines()]
     assert len(replies) == len(safe) + 2  # the greeting, then one line per input line
-    for reply in replies:
+    said = ["(greeting)", *safe, "restart"]
+    for line, reply in zip(said, replies, strict=True):
         assert set(reply) >= {"text", "fact_id", "question", "recommendation"}
-        assert reply["text"]
+        assert bool(reply["text"]) == bool(line.strip())  # a blank line gets nothing at all
         assert "<!channel>" not in reply["text"]
         rec = reply["recommendation"]
         if rec is not None:

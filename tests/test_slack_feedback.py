@@ -15,6 +15,7 @@ from bot.insights.events import Privacy
 from bot.loopback.slack_api import FakeSlackAPI
 from bot.store.base import ConversationKey
 from bot.store.sqlite import SQLiteStore
+from tests.conftest import NearTie
 from tests.serve import advisor_http
 from tests.slack_requests import SECRET, Slack, dm_event, in_one_rate_window, unique
 
@@ -193,17 +194,22 @@ def test_a_forged_feedback_button_records_nothing(
 
 
 def test_a_chosen_suggestion_and_unmatched_text_are_recorded_privately(
-    slack: Slack, api: FakeSlackAPI, store: SQLiteStore
+    slack: Slack,
+    api: FakeSlackAPI,
+    store: SQLiteStore,
+    near_tie: NearTie,
 ) -> None:
-    key, post = mention(slack, api, "can i stream llm tokens to the client")
-    suggestion = next(
+    key, post = mention(slack, api, near_tie.text)
+    offered = [
         e
         for b in post.params["blocks"]
         if b.get("type") == "actions"
         for e in b["elements"]
         if e["action_id"].startswith("advisor_fact_")
-        and json.loads(e["value"])["fact"] == "ml_serving"
-    )
+    ]
+    facts = [json.loads(e["value"])["fact"] for e in offered]
+    assert set(facts) == near_tie.facts
+    suggestion = offered[1]
     click = {k: suggestion[k] for k in ("action_id", "value", "text")}
     slack.click(click, user=key.user, channel=key.channel, message_ts="1.2", thread_ts=key.thread)
     api.wait_until(lambda: len(api.calls_to("chat.postMessage", channel=key.channel)) >= 2)
@@ -216,9 +222,9 @@ def test_a_chosen_suggestion_and_unmatched_text_are_recorded_privately(
     api.wait_until(lambda: any(e.get("band") == "chosen" for e in recorded()), timeout=10)
     api.wait_until(lambda: any("center a div" in e.get("text", "") for e in recorded()))
     chosen = next(e for e in recorded() if e.get("band") == "chosen")
-    assert (chosen["fact"], chosen["surface"]) == ("ml_serving", "mention")
-    assert chosen["candidates"] == ["realtime", "ml_serving"]
-    unsure = next(e for e in recorded() if "llm tokens" in e.get("text", ""))
+    assert (chosen["fact"], chosen["surface"]) == (facts[1], "mention")
+    assert chosen["candidates"] == facts
+    unsure = next(e for e in recorded() if near_tie.text in e.get("text", ""))
     assert unsure["band"] == "did_you_mean"
     unmatched = next(e for e in recorded() if "center a div" in e.get("text", ""))
     privacy = Privacy(salt=SECRET.encode())  # no ADVISOR_HASH_SALT: the signing secret salts

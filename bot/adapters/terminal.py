@@ -165,6 +165,4 @@ class Feedback:
 def _plain(reply: Reply) -> str:
     if reply.kind == "verdict":
         return "=" * 60 + "\n" + reply.text + "\n" + "=" * 60
-    if reply.kind == "fact" and reply.fact is not None:
-        return wording.fact_text(reply.fact)
     return reply.text

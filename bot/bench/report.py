@@ -44,11 +44,11 @@ def table(r: dict[str, Any]) -> str:
         ]
     lines += [
         "",
-        f"{'matching':34}{'p50 ms':>10}{'p99 ms':>10}{'build s':>10}",
+        f"{'matching (messages up to 120 words)':34}{'p50 ms':>10}{'p99 ms':>10}{'classes':>10}",
     ]
     for name, row in r["matching_ms"].items():
-        label = "bundled KB" if name == "bundled" else f"{int(name):,} phrasings"
-        lines.append(f"  {label:32}{row['p50']:>10.3f}{row['p99']:>10.3f}{row['build_s']:>10.2f}")
+        classes = f"{row['classes']:>10}" if "classes" in row else ""
+        lines.append(f"  {name:32}{row['p50']:>10.3f}{row['p99']:>10.3f}{classes}")
     lines += ["", f"{'store':34}{'B/conv':>10}{'turn p50':>10}{'turn p99':>10}"]
     for name, row in r["stores"].items():
         lines.append(
@@ -64,7 +64,9 @@ def table(r: dict[str, Any]) -> str:
     ]
     lines += [
         "",
-        f'start-up, `advisor ask "docs?"`: {r["startup_s"]:.3f} s',
+        f'start-up, `advisor ask "docs?"`: {r["startup"]["ask_s"]:.3f} s; importing its '
+        f"libraries (pydantic_settings, yaml, rapidfuzz): {r['startup']['imports_s']:.3f} s "
+        f"({r['startup']['ratio']:.2f}x)",
         f"`advisor serve` memory, {mem['processes']} processes: {mem['pss_mb']:.1f} MB PSS "
         f"(largest peak RSS {mem['largest_peak_rss_mb']:.1f} MB; peak RSS summed, shared "
         f"pages counted once per process: {mem['summed_peak_rss_mb']:.1f} MB)",

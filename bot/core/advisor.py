@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable
 
 from bot.core import wording
+from bot.core.conversation import Conversation
 from bot.core.delivery import Courier
 from bot.core.messages import Inbound, Reply
 from bot.core.quota import OverQuota, Quota
@@ -50,6 +51,7 @@ class Advisor:
         self.store = store
         self.matcher = matcher or Matcher(kb)
         self.understanding = Understanding(kb.dialog, self.matcher.reader)
+        self.conversation = Conversation(kb, self.matcher.reader)
         self.engine = DialogEngine(kb.dialog)
         self.clock = clock
         self.idle_timeout = idle_timeout or float(kb.dialog.idle_timeout_seconds)
@@ -215,13 +217,18 @@ class Advisor:
         if inbound.choice is not None:
             return self._choice(state, inbound)
         text = inbound.text.strip()
+        if not text:
+            return []  # an empty line: nothing to say, and nothing changes
         suggested, state.suggested = state.suggested, []
         if suggested and state.phase != "asking" and text.isdigit():
             number = int(text)
             if 1 <= number <= len(suggested):
                 fact = self.kb.facts[suggested[number - 1]]
+                state.last_fact = fact.id
                 return [Reply("fact", wording.fact_text(fact), fact=fact, extras={"chosen": True})]
         control = self.understanding.control(text)
+        if control is Control.WHY and state.phase == "idle" and state.last_fact:
+            control = None  # "why?" after an answer asks about the answer
         if control is not None:
             return self._control(state, control)
         if self.understanding.is_recommend_command(text):
@@ -232,8 +239,27 @@ class Advisor:
             return self._start(state, text)
         if self.understanding.clean(text) == "compare":
             return [Reply("info", wording.compare_text(self.kb.facts.values()))]
-        replies = self._fact(self.matcher.match(text))
-        state.suggested = [fact.id for fact in replies[0].suggestions]
+        if self.understanding.clean(text):
+            replies = self._answer(state, text)
+        else:  # only emoji, a mention, punctuation
+            replies = [self.conversation.smalltalk(text)]
+        state.suggested = [fact.id for reply in replies for fact in reply.suggestions]
+        return replies
+
+    def _answer(self, state: DialogState, text: str) -> list[Reply]:
+        """A message outside the dialog: a follow-up to the last answer, a fact question,
+        small talk, or not ours."""
+        last = self.kb.facts.get(state.last_fact or "")
+        match = self.matcher.match(text)
+        follow = None if last is None else self.conversation.follow_up(text, match, last.id)
+        if last is not None and follow is not None:
+            fact = self.kb.facts[follow.fact_id] if follow.fact_id else last
+            state.last_fact = fact.id
+            return [self.conversation.answer_follow_up(fact, follow)]
+        replies = self._fact(match, text)
+        answered = next((r.fact for r in replies if r.fact is not None), None)
+        if answered is not None:
+            state.last_fact = answered.id
         return replies
 
     def _start(self, state: DialogState, text: str) -> list[Reply]:
@@ -255,13 +281,13 @@ class Advisor:
             return [Reply("info", noted), self.engine.question(state)]
         match = self.matcher.match(text)
         if match.status == "answered":
-            return [*self._fact(match), self.engine.question(state)]
+            return [*self._fact(match, text), self.engine.question(state)]
         if option is not None:
             return self._answered(state, factor.id, option, text)
         if self.understanding.asks_for_recommendation(text) and self.understanding.story(text):
             return self._start(state, text)
         if match.status == "did_you_mean":
-            return [*self._fact(match), self.engine.question(state)]
+            return [*self._fact(match, text), self.engine.question(state)]
         state.misses += 1
         note = Reply("info", "Sorry, I didn't understand that answer.")
         return (
@@ -347,11 +373,13 @@ class Advisor:
 
     # -- fact answers ------------------------------------------------------------------------
 
-    def _fact(self, match: MatchResult) -> list[Reply]:
+    def _fact(self, match: MatchResult, text: str) -> list[Reply]:
         if match.status == "answered":
             fact = self.kb.facts[match.candidates[0].fact_id]
             return [Reply("fact", wording.fact_text(fact), fact=fact)]
         if match.status == "did_you_mean":
             facts = tuple(self.kb.facts[c.fact_id] for c in match.candidates)
             return [Reply("did_you_mean", wording.did_you_mean_text(facts), suggestions=facts)]
-        return [Reply("no_match", wording.NO_MATCH)]
+        if match.route == "talk":
+            return [self.conversation.smalltalk(text)]
+        return self.conversation.not_ours(match, text)

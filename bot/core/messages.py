@@ -7,12 +7,17 @@ core never knows which transport it serves, so both behave the same by construct
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from bot.dialog.scoring import Recommendation
 from bot.kb.models import Fact
 
-ReplyKind = Literal["fact", "did_you_mean", "no_match", "question", "verdict", "info"]
+if TYPE_CHECKING:
+    from bot.dialog.scoring import Recommendation
+
+ReplyKind = Literal["fact", "did_you_mean", "no_match", "question", "verdict", "info", "talk"]
+# How much of a fact a reply shows: all of it, one framework's side (a follow-up such as "and
+# flask?"), or its reasoning in more depth ("why?").
+Focus = Literal["full", "flask", "fastapi", "more"]
 
 
 @dataclass(frozen=True)
@@ -56,4 +61,5 @@ class Reply:
     suggestions: tuple[Fact, ...] = ()
     question: QuestionView | None = None
     recommendation: Recommendation | None = None
+    focus: Focus = "full"
     extras: dict[str, object] = field(default_factory=dict)

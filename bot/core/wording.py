@@ -7,17 +7,16 @@ adapter builds Block Kit from the same structured Reply, not from these strings.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from bot.core.messages import QuestionView
-from bot.dialog.scoring import DISPLAY_NAME, Recommendation
+from bot.kb.dialog_models import DISPLAY_NAME
 from bot.kb.models import Fact
 
-NO_MATCH = (
-    "I don't have an answer for that. I compare Flask and FastAPI: performance, async, "
-    "validation, API docs, templates, scaling, ML serving and more. Ask about one of those, "
-    "say `compare` for everything side by side, or `recommend` to get a recommendation "
-    "for your project."
-)
+if TYPE_CHECKING:  # only the verdict's words need it; a fact answer never imports the dialog
+    from bot.dialog.scoring import Recommendation
+
+DID_YOU_MEAN = "I'm not sure which aspect you mean. Did you mean:"
 
 HELP = (
     "I help you choose between Flask and FastAPI.\n"
@@ -37,9 +36,10 @@ def fact_text(fact: Fact) -> str:
     return f"{fact.title}\nFlask: {fact.flask}\nFastAPI: {fact.fastapi}\nIn short: {fact.verdict}"
 
 
-def did_you_mean_text(facts: Iterable[Fact]) -> str:
+def did_you_mean_text(facts: Iterable[Fact], intro: str = DID_YOU_MEAN) -> str:
+    """A question's candidates (or small talk's suggestions), numbered: a number picks one."""
     listed = "\n".join(f"{n}. {fact.title}" for n, fact in enumerate(facts, 1))
-    return f"I'm not sure which aspect you mean. Did you mean:\n{listed}\nReply with a number."
+    return f"{intro}\n{listed}\nReply with a number."
 
 
 def compare_text(facts: Iterable[Fact]) -> str:

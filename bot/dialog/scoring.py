@@ -14,12 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.kb.dialog_models import FRAMEWORKS, DialogFile, Effect, Framework
+from bot.kb.dialog_models import DISPLAY_NAME, FRAMEWORKS, DialogFile, Effect, Framework
 
 Strength = Literal["strong", "leaning", "toss-up"]
 Answers = Mapping[str, str | None]
-
-DISPLAY_NAME: dict[Framework, str] = {"flask": "Flask", "fastapi": "FastAPI"}
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ class DialogState(BaseModel):
     misses: int = 0
     # Facts offered as "did you mean" outside a dialog; a number picks one.
     suggested: list[str] = Field(default_factory=list)
+    # The fact answered last: a follow-up ("and flask?", "why?") is read against it.
+    last_fact: str | None = None
     # The last deliveries handled: saved with the state they produced, so a redelivery that
     # reaches another replica (even after the first one died mid-turn) is recognised exactly.
     deliveries: list[str] = Field(default_factory=list)

@@ -14,10 +14,14 @@ from bot.kb.models import Identifier, Text
 
 Framework = Literal["flask", "fastapi"]
 FRAMEWORKS: tuple[Framework, ...] = ("flask", "fastapi")
+# How each framework is written for people: the one place its name is spelled.
+DISPLAY_NAME: dict[Framework, str] = {"flask": "Flask", "fastapi": "FastAPI"}
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Schemas are built when a file is first validated, not at import: `advisor ask` never
+    # validates most of these models, and start-up is most of what a one-shot command costs.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Effect(_Model):

@@ -17,12 +17,21 @@ from pydantic import BaseModel, ValidationError
 from bot.errors import KnowledgeError, Problem
 from bot.kb.dialog_checks import check_dialog_references
 from bot.kb.dialog_models import DialogFile
-from bot.kb.models import REQUIRED_FACT_IDS, Fact, FactsFile, MatchingFile
+from bot.kb.models import (
+    REQUIRED_FACT_IDS,
+    ConversationFile,
+    Fact,
+    FactsFile,
+    LabelledFile,
+    MatchingFile,
+)
 from bot.kb.source import Loc, SourceFile, read_yaml
 
 FACTS_FILE = "facts.yaml"
 MATCHING_FILE = "matching.yaml"
 DIALOG_FILE = "dialog.yaml"
+CONVERSATION_FILE = "conversation.yaml"
+EXAMPLES_FILE = "examples.yaml"  # read only to train and check: never at run time
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -35,6 +44,7 @@ class KnowledgeBase:
     facts: dict[str, Fact]
     matching: MatchingFile
     dialog: DialogFile
+    conversation: ConversationFile
     # The parsed files, with line numbers, for checks that report `file:line`.
     sources: dict[str, SourceFile]
 
@@ -57,32 +67,57 @@ def load_knowledge(directory: Path | None = None) -> KnowledgeBase:
     facts_src, facts = _parse(directory / FACTS_FILE, FactsFile, problems)
     matching_src, matching = _parse(directory / MATCHING_FILE, MatchingFile, problems)
     dialog_src, dialog = _parse(directory / DIALOG_FILE, DialogFile, problems)
+    talk_src, talk = _parse(directory / CONVERSATION_FILE, ConversationFile, problems)
     if facts_src is not None and facts is not None:
         problems += _check_facts(facts_src, facts)
     # Cross-file checks run even when facts.yaml has errors of its own, against the ids it
     # does declare, so an author sees every problem in one run.
     fact_ids = _declared_fact_ids(facts_src)
-    if fact_ids is not None and matching_src is not None and matching is not None:
-        problems += _check_matching(matching_src, matching, fact_ids)
+    if matching_src is not None and matching is not None:
+        problems += _check_matching(matching_src, matching)
     if fact_ids is not None and dialog_src is not None and dialog is not None:
         problems += check_dialog_references(dialog_src, dialog, fact_ids)
-    if problems or facts is None or matching is None or dialog is None:
+    if fact_ids is not None and talk_src is not None and talk is not None:
+        suggested = talk.smalltalk.suggestions
+        refs = [(("smalltalk", "suggestions", i), fact_id) for i, fact_id in enumerate(suggested)]
+        problems += _unknown_ids(talk_src, refs, fact_ids)
+    if problems or facts is None or matching is None or dialog is None or talk is None:
         raise KnowledgeError(problems)
     return KnowledgeBase(
         directory=directory,
         facts={fact.id: fact for fact in facts.facts},
         matching=matching,
         dialog=dialog,
+        conversation=talk,
         sources={
             name: src
             for name, src in (
                 (FACTS_FILE, facts_src),
                 (MATCHING_FILE, matching_src),
                 (DIALOG_FILE, dialog_src),
+                (CONVERSATION_FILE, talk_src),
             )
             if src is not None
         },
     )
+
+
+def load_labelled(path: Path, fact_ids: Iterable[str] | None = None) -> LabelledFile:
+    """A file of labelled messages (examples.yaml, an evaluation set), every problem at once
+    with its line; with `fact_ids`, an unknown fact id is one of them."""
+    problems: list[Problem] = []
+    source, labelled = _parse(path, LabelledFile, problems)
+    if source is not None and labelled is not None and fact_ids is not None:
+        known = set(fact_ids)
+        refs = [
+            (("in_scope", i, "accept", j), fact_id)
+            for i, item in enumerate(labelled.in_scope)
+            for j, fact_id in enumerate(item.accept)
+        ]
+        problems += _unknown_ids(source, refs, known)
+    if problems or labelled is None:
+        raise KnowledgeError(problems)
+    return labelled
 
 
 def _declared_fact_ids(source: SourceFile | None) -> set[str] | None:
@@ -165,13 +200,8 @@ def _check_facts(source: SourceFile, facts: FactsFile) -> list[Problem]:
     return problems
 
 
-def _check_matching(
-    source: SourceFile, matching: MatchingFile, fact_ids: set[str]
-) -> list[Problem]:
-    problems = list(_unknown_ids(source, [(("fallback_fact",), matching.fallback_fact)], fact_ids))
-    problems += _unknown_ids(
-        source, [(("down_weighted", key), key) for key in matching.down_weighted], fact_ids
-    )
+def _check_matching(source: SourceFile, matching: MatchingFile) -> list[Problem]:
+    problems: list[Problem] = []
     for index, pattern in enumerate(matching.howto_patterns):
         try:
             re.compile(pattern)

@@ -16,6 +16,8 @@ import yaml
 from bot.errors import Problem
 
 Loc = tuple[str | int, ...]
+# libyaml's composer where PyYAML was built with it: the same nodes and marks, ten times faster.
+_COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -47,7 +49,7 @@ def read_yaml(path: Path) -> tuple[SourceFile | None, list[Problem]]:
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem(path, 0, f"cannot be read: {exc}")]
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_COMPOSER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
-
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from bot.kb.models import MatchingFile
 from bot.matching.text import clean_for_matching
@@ -22,25 +19,67 @@ from bot.matching.text import clean_for_matching
 _CACHED_CHARS = 500  # longer texts are rare, and would make the cache hold large strings
 _clean_cached = functools.lru_cache(maxsize=1024)(clean_for_matching)
 
-_FRAMEWORKS = ("flask", "fastapi")
+_FRAMEWORKS = frozenset(("flask", "fastapi"))
 
 
 @dataclass(frozen=True)
 class Reading:
     """What a text says, as far as matching is concerned."""
 
-    tokens: tuple[str, ...]
+    # Every word in order, corrected and with synonyms replaced, stopwords kept: what the
+    # trained model reads ("how do i" says how-to, "hi" says hello).
+    words: tuple[str, ...]
     frameworks: frozenset[str]
     howto: bool
     comparison: bool
     other_framework: bool
+    question: bool = False  # the message contains a question mark
+    stopwords: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+
+    @functools.cached_property
+    def tokens(self) -> tuple[str, ...]:
+        """The words that carry signal, stemmed, once each: stopwords, framework names and
+        numbers (years, counts) dropped. Worked out only when asked for."""
+        stopwords = self.stopwords
+        tokens: dict[str, None] = {}
+        for word in self.words:
+            if word in _FRAMEWORKS or word in stopwords or word.isdigit():
+                continue
+            token = stem(word)
+            if token not in stopwords:
+                tokens[token] = None
+        return tuple(tokens)
 
 
-def _phrase_pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
-    ordered = sorted({p for p in phrases if p}, key=lambda p: (-len(p), p))
-    if not ordered:
+class Phrases:
+    """Phrases of whole words, found by their first word: a message is scanned once, word by
+    word, where one regular expression of every phrase cost several times more."""
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        self._by_first: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in phrases:
+            words = tuple(phrase.split())
+            if words:
+                self._by_first.setdefault(words[0], []).append(words)
+        for found in self._by_first.values():
+            found.sort(key=len, reverse=True)
+
+    def longest_at(self, words: Sequence[str], i: int) -> tuple[str, ...] | None:
+        """The longest phrase that starts at `words[i]`, if any."""
+        for phrase in self._by_first.get(words[i], ()):
+            if tuple(words[i : i + len(phrase)]) == phrase:
+                return phrase
         return None
-    return re.compile(r"\b(?:" + "|".join(re.escape(p) for p in ordered) + r")\b")
+
+    def starts(self, words: Sequence[str]) -> list[int]:
+        """The positions where some phrase may start (its first word is there)."""
+        firsts = self._by_first
+        if firsts.keys().isdisjoint(words):  # most messages: one pass in C, and done
+            return []
+        return [i for i, w in enumerate(words) if w in firsts]
+
+    def any_in(self, words: Sequence[str]) -> bool:
+        return any(self.longest_at(words, i) is not None for i in self.starts(words))
 
 
 def stem(token: str) -> str:
@@ -53,10 +92,17 @@ def stem(token: str) -> str:
 
 
 class Reader:
-    def __init__(self, config: MatchingFile, known_texts: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        config: MatchingFile,
+        known_texts: Iterable[str] = (),
+        known_words: Iterable[str] = (),
+    ) -> None:
+        """`known_texts` are cleaned into words; `known_words` are clean words already (a
+        trained model's vocabulary), taken as they are."""
         self.config = config
         clean = self.clean
-        self.stopwords = {clean(w) for w in config.stopwords}
+        self.stopwords = frozenset(clean(w) for w in config.stopwords)
         self.replacements: dict[str, str] = {}
         for canonical, variants in config.synonyms.items():
             for variant in variants:
@@ -66,17 +112,19 @@ class Reader:
             self.replacements[cleaned] = "fastapi" if "api" in cleaned else "flask"
         self.replacements = {k: v for k, v in self.replacements.items() if k and k != v}
         # Cleaned text is alphanumeric words and single spaces, so a phrase is a run of whole
-        # words: looked up word by word instead of with one regex of every phrase (5x faster).
-        self._phrase_starts = {k.split()[0] for k in self.replacements}
-        self._longest_phrase = max((len(k.split()) for k in self.replacements), default=0)
-        self._howto = _phrase_pattern(clean(c) for c in config.howto_cues)
+        # words: looked up word by word.
+        self._synonyms = Phrases(self.replacements)
+        self._howto = Phrases(clean(c) for c in config.howto_cues)
         self._howto_shapes = [re.compile(p) for p in config.howto_patterns]
-        self._comparison = _phrase_pattern(clean(c) for c in config.comparison_cues)
-        self._others = _phrase_pattern(clean(c) for c in config.other_frameworks)
+        self._comparison = Phrases(clean(c) for c in config.comparison_cues)
+        self._others = Phrases(clean(c) for c in config.other_frameworks)
         # Every word the knowledge base uses anywhere: misspelt words are corrected onto these.
         words: set[str] = set(self.stopwords) | set(_FRAMEWORKS)
-        for text in (*self.replacements, *self.replacements.values(), *known_texts):
+        for phrase in (*self.replacements, *self.replacements.values()):  # cleaned already
+            words.update(phrase.split())
+        for text in known_texts:
             words.update(clean(text).split())
+        words.update(known_words)
         self.known_words = sorted(w for w in words if w and " " not in w)
         self._known_set = set(self.known_words)
         self._corrections: dict[str, str] = {}
@@ -89,51 +137,46 @@ class Reader:
         return _clean_cached(text, self.config.max_chars)
 
     def read(self, text: str) -> Reading:
-        cleaned = self.clean(text)
-        corrected = " ".join(self.correct(word) for word in cleaned.split())
-        howto = bool(self._howto and self._howto.search(corrected)) or any(
-            shape.search(corrected) for shape in self._howto_shapes
+        words = [self.correct(word) for word in self.clean(text).split()]
+        howto = self._howto.any_in(words)
+        if not howto and self._howto_shapes:
+            joined = " ".join(words)
+            howto = any(shape.search(joined) for shape in self._howto_shapes)
+        replaced = tuple(self._replace(words))
+        return Reading(
+            replaced,
+            _FRAMEWORKS.intersection(replaced),
+            howto,
+            self._comparison.any_in(words),
+            self._others.any_in(words),
+            "?" in text,
+            self.stopwords,
         )
-        comparison = bool(self._comparison and self._comparison.search(corrected))
-        other = bool(self._others and self._others.search(corrected))
-        replaced = self._replace(corrected)
-        frameworks: set[str] = set()
-        tokens: list[str] = []
-        for word in replaced.split():
-            if word in _FRAMEWORKS:
-                frameworks.add(word)
-            elif word not in self.stopwords and not word.isdigit():  # years, counts: noise
-                token = stem(word)
-                if token not in tokens and token not in self.stopwords:
-                    tokens.append(token)
-        return Reading(tuple(tokens), frozenset(frameworks), howto, comparison, other)
 
-    def _replace(self, text: str) -> str:
+    def _replace(self, words: list[str]) -> list[str]:
         """Each synonym phrase replaced by its canonical word, the longest phrase first,
-        scanning from the left (what one regex alternation of every phrase did)."""
-        words = text.split()
+        scanning from the left."""
         out: list[str] = []
-        i = 0
-        while i < len(words):
-            if words[i] in self._phrase_starts:
-                for n in range(min(self._longest_phrase, len(words) - i), 0, -1):
-                    found = self.replacements.get(" ".join(words[i : i + n]))
-                    if found is not None:
-                        out.append(found)
-                        i += n
-                        break
-                else:
-                    out.append(words[i])
-                    i += 1
-            else:
-                out.append(words[i])
-                i += 1
-        return " ".join(out)
+        done = 0  # words before this one are in `out` already
+        for i in self._synonyms.starts(words):
+            if i < done:
+                continue  # inside a phrase just replaced
+            phrase = self._synonyms.longest_at(words, i)
+            if phrase is not None:
+                out += words[done:i]
+                out.append(self.replacements[" ".join(phrase)])
+                done = i + len(phrase)
+        out += words[done:]
+        return out
 
     def _closest(self, word: str) -> str:
         """One slip (a letter added, dropped, swapped or, in longer words, changed) per word;
         two in words of nine letters or more. Ties go to the alphabetically first word."""
         max_slips = 2 if len(word) >= 9 else 1
+        # Imported on the first misspelt word: most one-shot questions never need them.
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA
+
         found = process.extractOne(
             word, self.known_words, scorer=OSA.distance, score_cutoff=max_slips
         )

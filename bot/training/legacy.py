@@ -1,4 +1,9 @@
-"""Find the fact a question is about, or say honestly that there is none.
+"""The matcher the advisor shipped before the trained model, kept to compare against it.
+
+Its settings are a frozen copy of the matching.yaml it was tuned with (legacy_matching.yaml).
+What follows is its original description.
+
+Find the fact a question is about, or say honestly that there is none.
 
 Scoring, per fact, blends two views of the question's signal words (see Reader):
 - coverage: how much of the question's weight the fact's whole vocabulary explains, so a
@@ -18,46 +23,48 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
 
+import yaml
+from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz
 
 from bot.kb.loader import KnowledgeBase
+from bot.kb.models import MatchingFile
+from bot.matching.matcher import Candidate, MatchResult
 from bot.matching.reader import Reader, Reading
-
-Status = Literal["answered", "did_you_mean", "no_match"]
 
 MAX_CANDIDATES = 4
 _UNKNOWN_WORD_WEIGHT = 2.0
 _KEYWORD_BOOST = 1.5
 _FALLBACK_SCORE = 72.0
+_SETTINGS = Path(__file__).with_name("legacy_matching.yaml")
 
 
-@dataclass(frozen=True)
-class Candidate:
-    fact_id: str
-    score: float
+class _Thresholds(BaseModel):
+    answer: float
+    suggest: float
+    margin: float
 
 
-@dataclass(frozen=True)
-class MatchResult:
-    """The outcome of matching one question. "No match" is a result, not an exception."""
+class LegacyConfig(BaseModel):
+    model_config = ConfigDict(extra="ignore")
 
-    status: Status
-    candidates: tuple[Candidate, ...] = ()
+    thresholds: _Thresholds
+    fallback_fact: str
+    down_weighted: dict[str, float]
+    qualifiers: list[str]
+    qualifier_weight: float
+    howto_penalty: float
+    other_framework_penalty: float
 
-    @property
-    def fact_id(self) -> str | None:
-        return self.candidates[0].fact_id if self.status == "answered" else None
 
-    @property
-    def score(self) -> float:
-        return self.candidates[0].score if self.candidates else 0.0
-
-    @property
-    def alternatives(self) -> tuple[Candidate, ...]:
-        """The other candidates: after the answer, or all of them when nothing was answered."""
-        return self.candidates[1:] if self.status == "answered" else self.candidates
+def _settings() -> tuple[MatchingFile, LegacyConfig]:
+    data = yaml.safe_load(_SETTINGS.read_text(encoding="utf-8"))
+    legacy = LegacyConfig.model_validate(data)
+    shared = {k: v for k, v in data.items() if k in MatchingFile.model_fields}
+    shared["thresholds"] = {**data["thresholds"], "not_ours": 100}
+    return MatchingFile.model_validate(shared), legacy
 
 
 @dataclass
@@ -82,10 +89,10 @@ def _salience(uses_in_one_fact: int) -> float:
     return {1: 0.8, 2: 0.9}.get(uses_in_one_fact, 1.0)
 
 
-class Matcher:
+class LegacyMatcher:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
-        self.config = kb.matching
+        matching, self.config = _settings()
         texts = [
             text
             for fact in kb.facts.values()
@@ -99,7 +106,7 @@ class Matcher:
             for text in (option.label, *option.replies, *option.aliases)
         ]
         texts += kb.dialog.start_phrases
-        self.reader = Reader(kb.matching, texts)
+        self.reader = Reader(matching, texts)
         self._index = self._build()
 
     def _build(self) -> _Index:

@@ -29,7 +29,8 @@ from slack_sdk.models.metadata import Metadata
 from bot.adapters.slack.safety import escape
 from bot.core import wording
 from bot.core.messages import QuestionView, Reply
-from bot.dialog.scoring import DISPLAY_NAME, Recommendation
+from bot.dialog.scoring import Recommendation
+from bot.kb.dialog_models import DISPLAY_NAME
 from bot.kb.models import Fact
 
 ANSWER_ACTION = "advisor_answer"
@@ -120,14 +121,27 @@ def messages(replies: Sequence[Reply], key: str) -> list[SlackMessage]:
 
 def render(reply: Reply, key: str) -> SlackMessage:
     if reply.fact is not None:
+        if reply.focus != "full":
+            return focused_fact_message(reply.fact, reply.text)
         return fact_message(reply.fact)
     if reply.question is not None:
         return question_message(reply.question, key)
     if reply.recommendation is not None:
         return verdict_message(reply.recommendation)
     if reply.suggestions:
-        return suggestions_message(reply.suggestions, key)
+        # The reply's first line introduces the buttons ("Did you mean:", a greeting).
+        return suggestions_message(reply.suggestions, key, reply.text.split("\n", 1)[0])
     return SlackMessage(text=escape(reply.text), blocks=(_section(reply.text),))
+
+
+def focused_fact_message(fact: Fact, text: str) -> SlackMessage:
+    """A follow-up's answer: one framework's side of a fact, or its reasoning in depth."""
+    title, _, body = text.partition("\n")
+    blocks: list[Block] = [
+        SectionBlock(text=_md(f"*{title}*\n{body}"[:2900])),
+        feedback_buttons("fact", fact.id),
+    ]
+    return SlackMessage(text=escape(text), blocks=tuple(blocks))
 
 
 def fact_message(fact: Fact) -> SlackMessage:
@@ -166,7 +180,9 @@ def feedback_buttons(subject: str, ident: str) -> ActionsBlock:
     )
 
 
-def suggestions_message(facts: Iterable[Fact], key: str) -> SlackMessage:
+def suggestions_message(
+    facts: Iterable[Fact], key: str, intro: str = wording.DID_YOU_MEAN
+) -> SlackMessage:
     facts = list(facts)
     buttons = [
         ButtonElement(
@@ -178,11 +194,8 @@ def suggestions_message(facts: Iterable[Fact], key: str) -> SlackMessage:
     ]
     titles = ", ".join(fact.title for fact in facts)
     return SlackMessage(
-        text=escape(f"Did you mean: {titles}?"),
-        blocks=(
-            _section("I'm not sure which aspect you mean. Did you mean:"),
-            ActionsBlock(elements=buttons),
-        ),
+        text=escape(f"{intro} {titles}"),
+        blocks=(_section(intro), ActionsBlock(elements=buttons)),
     )
 
 

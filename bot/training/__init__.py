@@ -1,0 +1,1 @@
+"""Development-only: train and compare matchers. Imports scikit-learn; never loaded at run time."""
