@@ -101,7 +101,8 @@ def check(args: argparse.Namespace) -> int:
         args.diagram.write_text(diagram, encoding="utf-8")
     print(
         f"{kb.directory}: OK: {len(kb.facts)} facts, {len(kb.dialog.factors)} factors; "
-        f"{proof.combinations} answer combinations each end in a verdict with 2+ reasons."
+        f"{proof.combinations} answer combinations each end in a verdict with 2+ reasons "
+        "and a flip that flips."
     )
     return 0
 

@@ -195,12 +195,9 @@ def test_chat_json_writes_one_line_per_input_line() -> None:
         "recommend we serve a pytorch model to 10k users",
         "",
         "is flask slow?",
+        "why",
         "yes",
         "\u200b\u202e",
-        "1",
-        "why",
-        "2",
-        "prod",
     ]
     result = advisor("chat", "--json", stdin="\n".join(inputs) + "\n")
     lines = result.stdout.splitlines()
@@ -211,10 +208,13 @@ def test_chat_json_writes_one_line_per_input_line() -> None:
     assert replies[1]["question"]["factor"] == "validation_docs"
     assert replies[3]["fact_id"] == "performance"
     assert replies[3]["question"]["factor"] == "validation_docs"  # asked again after the fact
-    final = replies[-1]["recommendation"]
+    assert "Why I ask" in replies[4]["text"]
+    final = replies[5]["recommendation"]  # docs matter: nothing left could change it
     assert final["framework"] == "fastapi"
     assert final["answers"]["app_kind"] == "ml_model"
     assert final["answers"]["concurrency"] == "high"
+    assert final["flip"] is None or set(final["flip"]) == {"factor", "option", "text"}
+    assert final["tie"] is False
 
 
 def test_serve_names_every_missing_variable() -> None:
@@ -258,3 +258,12 @@ def test_serve_refuses_workers_that_could_not_share_the_store() -> None:
     none = serve_with({**SLACK_ENV, "ADVISOR_STORE": "memory://"}, "--http", "--workers", "0")
     assert none.returncode == 1
     assert "at least 1" in none.stderr
+
+
+def test_exit_and_quit_leave_the_chat_but_not_the_line_protocol() -> None:
+    plain = advisor("chat", stdin="is flask slow?\nquit\nhi\n")
+    assert plain.returncode == 0
+    assert "Performance" in plain.stdout
+    assert "Hi! I compare" not in plain.stdout  # nothing after `quit` is read
+    lines = advisor("chat", "--json", stdin="exit\nhi\n").stdout.splitlines()
+    assert len(lines) == 3  # the greeting, then one line per input line, as promised

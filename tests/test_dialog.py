@@ -24,14 +24,41 @@ def test_story_fills_factors_and_only_the_rest_is_asked(chat: Transcript) -> Non
     assert "From your message: serving an ML model, high concurrency" in chat.text
     assert chat.asking == "validation_docs"
     assert chat.state.answers == {"app_kind": "ml_model", "concurrency": "high"}
-    finish(chat, "yes", "yes", "batteries")
-    assert chat.asking == "project_size"
-    chat.say("production")
+    chat.say("yes")  # validation and docs matter: nothing left could change the framework
     rec = chat.verdict().recommendation
     assert rec is not None
     assert rec.framework == "fastapi"
-    assert rec.strength == "strong"
-    assert rec.confidence == 1.0
+    assert "only the confidence" in chat.text
+    assert "`go on`" in chat.text
+    confidence = rec.confidence
+    chat.say("go on")  # the remaining questions after all, and a firmer verdict
+    assert chat.asking == "async_familiarity"
+    finish(chat, "yes", "batteries", "production")
+    rec = chat.verdict().recommendation
+    assert rec is not None
+    assert (rec.framework, rec.strength, rec.confidence) == ("fastapi", "strong", 1.0)
+    assert rec.confidence > confidence
+    assert "only the confidence" not in chat.text
+
+
+def test_a_settled_story_gets_the_verdict_at_once(chat: Transcript) -> None:
+    chat.say("recommend we serve a pytorch model to about 10k users, the team knows asyncio well")
+    assert chat.asking is None
+    rec = chat.verdict().recommendation
+    assert rec is not None
+    assert rec.framework == "fastapi"
+    assert rec.flip is None  # no single answer could change it
+
+
+@pytest.mark.parametrize("words", ["just tell me", "skip the rest", "verdict now"])
+def test_the_verdict_now_with_what_is_known(chat: Transcript, words: str) -> None:
+    chat.say("recommend a json api")
+    assert chat.asking == "concurrency"
+    chat.say(words)
+    rec = chat.verdict().recommendation
+    assert rec is not None
+    assert rec.answers["app_kind"] == "api"
+    assert chat.state.phase == "done"
 
 
 def test_a_natural_request_starts_the_dialog(chat: Transcript) -> None:
@@ -46,17 +73,10 @@ def test_plain_recommend_asks_everything_in_order(chat: Transcript) -> None:
     assert chat.asking == "app_kind"
     assert "(1/6)" in chat.text
     seen = [chat.asking]
-    for answer in ("1", "2", "2", "2", "1", "1"):
+    for answer in ("1", "2", "2", "2"):  # Flask by then, whatever the last two say
         chat.say(answer)
         seen.append(chat.asking)
-    assert seen[:6] == [
-        "app_kind",
-        "concurrency",
-        "validation_docs",
-        "async_familiarity",
-        "control",
-        "project_size",
-    ]
+    assert seen == ["app_kind", "concurrency", "validation_docs", "async_familiarity", None]
     rec = chat.verdict().recommendation
     assert rec is not None
     assert rec.framework == "flask"
@@ -65,8 +85,8 @@ def test_plain_recommend_asks_everything_in_order(chat: Transcript) -> None:
         "concurrency": "low",
         "validation_docs": "not_needed",
         "async_familiarity": "new",
-        "control": "minimal_core",
-        "project_size": "small",
+        "control": None,
+        "project_size": None,
     }
 
 
@@ -86,7 +106,8 @@ def test_plain_recommend_asks_everything_in_order(chat: Transcript) -> None:
     ],
 )
 def test_answers_by_id_label_number_and_words(chat: Transcript, answer: str, option: str) -> None:
-    chat.say("recommend a json api for lots of users")
+    chat.say("recommend a json api")
+    chat.say("skip")
     assert chat.asking == "validation_docs"
     chat.say(answer)
     assert chat.state.answers["validation_docs"] == option
@@ -117,13 +138,13 @@ def test_back_re_asks_the_previous_question(chat: Transcript) -> None:
 
 
 def test_back_after_the_verdict_reopens_the_last_question(chat: Transcript) -> None:
-    chat.say("recommend a pytorch model api for 10k users, swagger docs needed")
-    finish(chat, "yes", "batteries", "large")
+    chat.say("recommend")
+    finish(chat, "3", "1", "1")  # an ML model, high concurrency, docs: settled
     assert chat.state.phase == "done"
     chat.say("back")
-    assert chat.asking == "project_size"
-    chat.say("small")
-    assert chat.verdict().recommendation is not None
+    assert chat.asking == "validation_docs"
+    chat.say("2")  # docs don't matter after all: the rest could now change the verdict
+    assert chat.asking == "async_familiarity"
 
 
 def test_back_undoes_a_story_filled_factor_and_its_inference(chat: Transcript) -> None:
@@ -304,7 +325,7 @@ def test_an_answer_to_a_later_question_is_kept_for_later(chat: Transcript) -> No
     assert "Noted for later: more built in" in chat.text
     assert chat.state.answers["control"] == "batteries"
     assert chat.asking == "validation_docs"
-    chat.say("yes")
+    chat.say("no")
     chat.say("no")
     assert chat.asking == "project_size"  # control is not asked again
 
@@ -312,6 +333,38 @@ def test_an_answer_to_a_later_question_is_kept_for_later(chat: Transcript) -> No
 def test_ambiguous_short_answers_are_not_filed_elsewhere(chat: Transcript) -> None:
     chat.say("recommend")
     chat.say("api")
-    chat.say("maybe")  # matches no option anywhere
+    chat.say("purple monkey")  # matches no option anywhere
     assert "didn't understand" in chat.text
     assert set(chat.state.answers) == {"app_kind"}
+
+
+def test_the_counter_stays_put_while_answers_are_noted_for_later(chat: Transcript) -> None:
+    chat.say("recommend")
+    assert "(1/6)" in chat.text
+    chat.say("minimal")  # answers `control`, not the question on screen
+    assert "Noted for later" in chat.text
+    assert "(1/5)" in chat.text  # still the first question; one fewer to come
+    chat.say("batteries included please")  # the same factor again: nothing new noted
+    chat.say("api")
+    assert chat.asking == "concurrency"
+    assert "(2/" in chat.text
+
+
+def test_back_at_the_first_question_says_so_and_stays(chat: Transcript) -> None:
+    chat.say("recommend")
+    chat.say("minimal")  # noted for later
+    chat.say("back")
+    assert "first question" in chat.text
+    assert chat.asking == "app_kind"
+    assert chat.state.answers["control"] == "minimal_core"  # a noted answer is kept
+
+
+def test_a_bare_recommend_midway_asks_before_starting_over(chat: Transcript) -> None:
+    chat.say("recommend")
+    chat.say("api")
+    chat.say("recommend")
+    assert "`restart`" in chat.text
+    assert chat.asking == "concurrency"
+    assert chat.state.answers["app_kind"] == "api"
+    chat.say("recommend a website with jinja templates")  # with a story: a new start
+    assert chat.state.answers["app_kind"] == "web_app"

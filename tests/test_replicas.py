@@ -23,6 +23,9 @@ from tests.slack_requests import Slack, dm_event
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
 FACTORS = load_knowledge().dialog.order  # asked in this order, each once
+# Answering "1" to each: a web app, high concurrency, docs matter, the team knows async. Then
+# it is FastAPI whatever else is said, so the last two questions are not asked.
+ASKED = FACTORS[:4]
 
 
 class Replica:
@@ -100,7 +103,7 @@ def _dialog(cluster: Cluster, api: FakeSlackAPI, n: int) -> None:
     user = f"UREP{n:03d}"
     root = f"1700200000.{n:04d}00"
     cluster.deliver(dm_event(user, "recommend", root), f"EvR{n}-0")
-    for step in range(1, len(FACTORS) + 1):
+    for step in range(1, len(ASKED) + 1):
         api.wait_until(lambda step=step: len(_kinds(api, f"D{user}")) >= step, timeout=60)
         ts = f"1700200000.{n:04d}{step:02d}"
         cluster.deliver(dm_event(user, "1", ts, root), f"EvR{n}-{step}")
@@ -120,7 +123,7 @@ def test_three_replicas_one_redis_and_a_sigkill(tmp_path: Path) -> None:
         dialogs = 30
 
         def kill_midway() -> None:
-            total = dialogs * (len(FACTORS) + 1)
+            total = dialogs * (len(ASKED) + 1)
             api.wait_until(lambda: len(api.calls_to("chat.postMessage")) >= total // 3, 60)
             replicas[2].kill()
 
@@ -133,7 +136,7 @@ def test_three_replicas_one_redis_and_a_sigkill(tmp_path: Path) -> None:
         assert not replicas[2].alive
         for n in range(dialogs):
             kinds = _kinds(api, f"DUREP{n:03d}")
-            assert kinds == [*(("question", f) for f in FACTORS), ("verdict", "fastapi")], (
+            assert kinds == [*(("question", f) for f in ASKED), ("verdict", "fastapi")], (
                 n,
                 kinds,
             )
@@ -162,7 +165,8 @@ def test_a_restarted_replica_continues_the_dialog_from_its_sqlite_file(tmp_path:
     second = Replica(api, store, tmp_path / "second.log")
     try:
         second.wait_healthy()
-        for i, answer in enumerate(["yes", "yes", "batteries", "large"], start=3):
+        # Modest traffic, no docs, new to async, a minimal core: even, so the size decides.
+        for i, answer in enumerate(["no", "no", "1", "large"], start=3):
             second.slack.event(dm_event(user, answer, f"1700300000.000{i}00", root))
             api.wait_until(lambda i=i: len(_kinds(api, f"D{user}")) >= i)
         assert _kinds(api, f"D{user}") == [

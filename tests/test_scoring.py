@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.dialog.scoring import recommend
+from bot.core.wording import verdict_text
+from bot.dialog.scoring import recommend, settled
+from bot.kb.dialog_models import DISPLAY_NAME
 from bot.kb.loader import KnowledgeBase
 
 # app_kind, concurrency, validation_docs, async_familiarity, control, project_size -> verdict
@@ -104,3 +106,55 @@ def test_confidence_grows_with_every_agreeing_answer(kb: KnowledgeBase) -> None:
     ]
     assert confidences == sorted(confidences)
     assert confidences[0] < confidences[-1] == 1.0
+
+
+def test_the_flip_named_is_the_one_that_flips(kb: KnowledgeBase) -> None:
+    """The issue's own example: an HTML site, high traffic, docs, async, a minimal core, small.
+    The flip must name an answer that is not the user's and gives the other framework."""
+    answers = {
+        "app_kind": "web_app",
+        "concurrency": "high",
+        "validation_docs": "needed",
+        "async_familiarity": "new",
+        "control": "minimal_core",
+        "project_size": "small",
+    }
+    rec = recommend(kb.dialog, answers)
+    assert rec.flip is not None
+    assert answers[rec.flip.factor] != rec.flip.option
+    flipped = recommend(kb.dialog, {**answers, rec.flip.factor: rec.flip.option})
+    assert flipped.framework != rec.framework
+    assert not flipped.tie
+    option = kb.dialog.factor(rec.flip.factor).option(rec.flip.option)
+    assert rec.flip.text == f"If {option.flip}, {DISPLAY_NAME[flipped.framework]} would win."
+
+
+def test_nothing_said_is_a_toss_up_with_what_would_tip_it(kb: KnowledgeBase) -> None:
+    rec = recommend(kb.dialog, {})
+    assert rec.tie
+    assert (rec.confidence, rec.strength) == (0.5, "toss-up")
+    assert rec.trade_off is None
+    assert {r.fact_id for r in rec.reasons} != set()
+    assert rec.flip is not None
+    assert rec.tip is not None
+    assert {rec.flip.text.split()[-3], rec.tip.text.split()[-3]} == {"Flask", "FastAPI"}
+    text = verdict_text(rec)
+    assert "A toss-up" in text
+    assert "Nothing you told me tips it either way" in text
+    assert "slightly in favour" not in text
+
+
+def test_balanced_answers_are_a_toss_up_too(kb: KnowledgeBase) -> None:
+    rec = recommend(kb.dialog, {"app_kind": "web_app", "concurrency": "high"})  # 3 and 3
+    assert rec.tie
+    assert [r.factor for r in rec.reasons] == ["app_kind", "concurrency"]  # one each way
+
+
+def test_settled_only_when_no_open_answer_could_change_the_winner(kb: KnowledgeBase) -> None:
+    assert not settled(kb.dialog, {})
+    assert settled(
+        kb.dialog,
+        {"app_kind": "ml_model", "concurrency": "high", "async_familiarity": "comfortable"},
+    )
+    open_answers = {"app_kind": "ml_model", "concurrency": "high"}  # 6; the rest could give 6
+    assert not settled(kb.dialog, open_answers)

@@ -152,10 +152,10 @@ def test_verdicts_carry_feedback_buttons_and_a_vote_rates_the_framework(
         dm_event(user, "recommend we serve a pytorch model to 10k users", ts="1700000500.1")
     )
     thread = "1700000500.1"
-    for n, answer in enumerate(("yes", "yes", "batteries", "production"), 2):
-        api.wait_until(lambda n=n: len(api.calls_to("chat.postMessage", channel=dm)) >= n - 1)
-        slack.event(dm_event(user, answer, ts=f"1700000500.{n}", thread_ts=thread))
-    api.wait_until(lambda: len(api.calls_to("chat.postMessage", channel=dm)) >= 5)
+    api.wait_until(lambda: len(api.calls_to("chat.postMessage", channel=dm)) >= 1)
+    # Docs matter: nothing left could change the framework, so the verdict comes next.
+    slack.event(dm_event(user, "yes", ts="1700000500.2", thread_ts=thread))
+    api.wait_until(lambda: len(api.calls_to("chat.postMessage", channel=dm)) >= 2)
     verdict = api.calls_to("chat.postMessage", channel=dm)[-1]
     assert "Recommendation" in verdict.params["text"]
     buttons = feedback_buttons(verdict)

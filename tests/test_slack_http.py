@@ -193,17 +193,14 @@ def test_slash_recommend_runs_the_dialog_in_a_dm_thread(slack: Slack, api: FakeS
     assert set(meta["event_payload"]) == {"factor", "options", "turn", "index"}
     assert "serving an ML model, high concurrency" in first.params["text"]
     # a click answers it
-    slack.click(_button(first, "needed"), user=user, channel=dm, message_ts="1", thread_ts=thread)
+    click = _button(first, "not_needed")
+    slack.click(click, user=user, channel=dm, message_ts="1", thread_ts=thread)
     api.wait_until(lambda: len(_questions(api, dm)) >= 2)
     second = _questions(api, dm)[1]
     assert _metadata(second)["event_payload"]["factor"] == "async_familiarity"
     assert second.params["thread_ts"] == thread
-    # typed answers in the thread work too
+    # typed answers in the thread work too; after this one nothing left could change it
     slack.event(dm_event(user, "yes we use asyncio", ts="1700000300.000001", thread_ts=thread))
-    api.wait_until(lambda: len(_questions(api, dm)) >= 3)
-    slack.event(dm_event(user, "batteries", ts="1700000300.000002", thread_ts=thread))
-    api.wait_until(lambda: len(_questions(api, dm)) >= 4)
-    slack.event(dm_event(user, "production", ts="1700000300.000003", thread_ts=thread))
     api.wait_until(
         lambda: any(
             (_metadata(c) or {}).get("event_type") == "advisor_recommendation"
@@ -217,8 +214,10 @@ def test_slash_recommend_runs_the_dialog_in_a_dm_thread(slack: Slack, api: FakeS
     )
     payload = _metadata(verdict)["event_payload"]
     assert payload["framework"] == "fastapi"
-    assert payload["confidence"] == 1.0
+    assert 0.75 <= payload["confidence"] < 1.0
     assert payload["answers"]["app_kind"] == "ml_model"
+    assert payload["answers"]["async_familiarity"] == "comfortable"
+    assert len(_questions(api, dm)) == 2
     assert verdict.params["thread_ts"] == thread
     assert "Use FastAPI" in verdict.params["text"]
     (reply,) = api.responses(name)

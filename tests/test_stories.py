@@ -23,7 +23,10 @@ def test_story(advisor: Advisor, case: dict[str, object]) -> None:
     while chat.asking is not None:
         asked += 1
         chat.say("skip")
-    assert asked == 6 - len(case["fills"])  # type: ignore[arg-type]
+    open_questions = 6 - len(case["fills"])  # type: ignore[arg-type]
+    assert asked <= open_questions
+    if asked < open_questions:  # stopped early: nothing left could change the framework
+        assert "only the confidence" in chat.text
     rec = chat.verdict().recommendation
     assert rec is not None
     if "verdict" in case:

@@ -54,7 +54,12 @@ def recommendation_json(rec: Recommendation) -> dict[str, Any]:
         "reasons": [r.text for r in rec.reasons],
         "reason_facts": [r.fact_id for r in rec.reasons],
         "trade_off": rec.trade_off.text if rec.trade_off else None,
-        "flip": rec.flip.text if rec.flip else None,
+        "flip": (
+            {"factor": rec.flip.factor, "option": rec.flip.option, "text": rec.flip.text}
+            if rec.flip
+            else None
+        ),
+        "tie": rec.tie,
         "scores": rec.scores,
         "answers": rec.answers,
     }
@@ -75,17 +80,30 @@ def reply_json(replies: list[Reply]) -> dict[str, Any]:
     }
 
 
+LEAVE = {"exit", "quit", "/exit", "/quit", ":q"}
+
+
 def _lines(stream: TextIO, prompt: bool) -> Iterator[str]:
     if prompt:
+        import readline  # noqa: F401 - input() gets line editing, arrow keys and history
+
         while True:
             try:
-                yield input("you> ")
+                line = input("you> ")
             except EOFError:
                 print()
                 return
+            if line.strip().lower() in LEAVE:
+                return
+            yield line
     else:
         for line in stream:
             yield line.rstrip("\r\n")
+
+
+def _leaves(line: str, as_json: bool) -> bool:
+    """`exit` or `quit` ends a person's chat; the JSON line protocol answers every line."""
+    return not as_json and line.strip().lower() in LEAVE
 
 
 def run_chat(
@@ -111,6 +129,8 @@ def run_chat(
     lines: Iterable[str] = _lines(stdin, interactive)
     feedback = Feedback(advisor, key)
     for line in lines:
+        if _leaves(line, as_json):
+            break
         replies = feedback.on(line)
         if replies is None:
             replies = advisor.handle(key, Inbound(text=line))

@@ -202,7 +202,7 @@ class Advisor:
         if state.phase == "asking" and now - state.updated_at > self.idle_timeout:
             minutes = round(self.idle_timeout / 60)
             state.phase, state.pending, state.misses = "idle", None, 0
-            state.answers, state.sources, state.history = {}, {}, []
+            state.answers, state.sources, state.history, state.asked = {}, {}, [], []
             return [
                 Reply(
                     "info",
@@ -232,7 +232,10 @@ class Advisor:
         if control is not None:
             return self._control(state, control)
         if self.understanding.is_recommend_command(text):
-            return self._start(state, text)  # `recommend ...` always starts (again)
+            if state.phase == "asking" and not self.understanding.story_after_command(text):
+                # A bare `recommend` mid-way: ask first; `restart` starts over.
+                return [Reply("info", wording.RECOMMEND_MIDWAY), self.engine.question(state)]
+            return self._start(state, text)  # `recommend <story>` starts (again) with it
         if state.phase == "asking":
             return self._while_asking(state, text)
         if self.understanding.asks_for_recommendation(text):
@@ -270,13 +273,16 @@ class Advisor:
         factor = self.engine.pending_factor(state)
         assert factor is not None
         option = self.understanding.answer(factor, text)
+        if option is None and self.understanding.unsure(text):
+            self.engine.record(state, factor.id, None, "answer")  # as `skip` would
+            return [self.engine.advance(state)]
         looks_like_question = text.endswith("?") or bool(_QUESTION_START.match(text))
         if option is not None and not looks_like_question:
             return self._answered(state, factor.id, option, text)
         elsewhere = None if looks_like_question else self._answers_another(state, text)
         if elsewhere is not None:
             other, other_option = elsewhere
-            summaries = self.engine.fill(state, {other: other_option}, "answer")
+            summaries = self.engine.fill(state, {other: other_option}, "noted")
             noted = f"Noted for later: {', '.join(summaries)}. Now, the question at hand:"
             return [Reply("info", noted), self.engine.question(state)]
         match = self.matcher.match(text)
@@ -343,7 +349,7 @@ class Advisor:
             if state.phase == "idle":
                 return [Reply("info", "There's nothing to cancel. Say `recommend` to start.")]
             state.phase, state.pending, state.misses = "idle", None, 0
-            state.answers, state.sources, state.history = {}, {}, []
+            state.answers, state.sources, state.history, state.asked = {}, {}, [], []
             return [Reply("info", "Okay, I've stopped. Say `recommend` any time to start again.")]
         if control is Control.BACK:
             if state.phase == "idle":
@@ -351,6 +357,15 @@ class Advisor:
             return self.engine.back(state)
         if control is Control.WHY:
             return self._why(state)
+        if control is Control.GO_ON:
+            if state.phase == "done" and self.engine.open_questions(state):
+                state.go_on = True
+                return [self.engine.advance(state)]
+            return [Reply("info", wording.NOTHING_TO_GO_ON)]
+        if control is Control.VERDICT:
+            if asking:
+                return [self.engine.conclude(state)]
+            return [Reply("info", wording.NOTHING_TO_GO_ON)]
         if not asking:  # SKIP
             return [Reply("info", "There's no question to skip. Say `recommend` to start.")]
         assert state.pending is not None

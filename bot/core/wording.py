@@ -30,6 +30,14 @@ HELP = (
 )
 
 START = "Let's find the right framework for your project. A few quick questions:"
+RECOMMEND_MIDWAY = (
+    "We're in the middle of a recommendation. Say `restart` to start over, or answer the question:"
+)
+NOTHING_TO_GO_ON = "There's no recommendation under way. Say `recommend` to start one."
+SETTLED_EARLY = (
+    "I stopped asking: no answer to the remaining questions could change the framework, only "
+    "the confidence. Say `go on` to answer them anyway."
+)
 
 
 def fact_text(fact: Fact) -> str:
@@ -61,6 +69,8 @@ def question_text(question: QuestionView) -> str:
 
 def headline(rec: Recommendation) -> str:
     """The verdict in a few words, worded by how strong it is (terminal and Slack alike)."""
+    if rec.tie:
+        return "A toss-up"
     name = DISPLAY_NAME[rec.framework]
     return {
         "strong": f"Use {name}",
@@ -78,11 +88,19 @@ def verdict_text(rec: Recommendation) -> str:
     ]
     if rec.trade_off is not None:
         lines.append(f"Trade-off: {rec.trade_off.text}")
-    if rec.flip is not None:
-        lines.append(rec.flip.text)
-    else:
-        lines.append("No single different answer would change this verdict.")
+    lines.append(flip_text(rec))
     return "\n".join(lines)
+
+
+def flip_text(rec: Recommendation) -> str:
+    """What would change the verdict; for a toss-up, what would tip it either way."""
+    if rec.tie:
+        tips = [f.text for f in (rec.flip, rec.tip) if f is not None]
+        what = " ".join(tips) if tips else "Any answer that favours one of them would decide it."
+        return f"Nothing you told me tips it either way. {what}"
+    if rec.flip is not None:
+        return rec.flip.text
+    return "No single different answer would change this verdict."
 
 
 def filled_text(summaries: list[str], origin: str) -> str:

@@ -24,8 +24,14 @@ def mermaid(dialog: DialogFile) -> str:
         label = "next unanswered" if previous == "story" else "answer or skip"
         lines.append(f"    {previous} -->|{label}| {factor_id}")
         previous = factor_id
-    lines.append('    verdict(["verdict: framework, confidence, reasons, flip"])')
+    lines.append(
+        '    verdict(["verdict: framework, confidence, reasons, flip (a tie: a toss-up)"])'
+    )
     lines.append(f"    {previous} -->|answer or skip| verdict")
+    lines.append('    settled{"could any open question still change the framework?"}')
+    lines.append("    story -.-> settled")
+    lines.append("    settled -.->|no: stop asking, say so| verdict")
+    lines.append("    verdict -.->|go on| settled")
     for factor in dialog.factors:
         for rule in factor.infer:
             values = " or ".join(rule.when.is_any)
@@ -33,7 +39,10 @@ def mermaid(dialog: DialogFile) -> str:
                 f"    {rule.when.factor} -.->|{values}: {factor.id} = {rule.value}, not asked|"
                 f" {factor.id}"
             )
-    lines.append('    controls["any time: back, restart, cancel, why, help, skip"]')
+    lines.append(
+        '    controls["any time: back, restart, cancel, why, help, skip, '
+        'verdict now (just tell me)"]'
+    )
     return "\n".join(lines) + "\n"
 
 

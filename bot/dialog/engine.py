@@ -11,6 +11,7 @@ import secrets
 from bot.core import wording
 from bot.core.messages import OptionView, QuestionView, Reply
 from bot.dialog.scoring import Recommendation, recommend
+from bot.dialog.scoring import settled as settled_on
 from bot.dialog.state import DialogState, Source
 from bot.kb.dialog_models import DialogFile, Factor
 
@@ -23,8 +24,8 @@ class DialogEngine:
     def start(self, state: DialogState, filled: dict[str, str]) -> list[Reply]:
         """Begin (or begin again), taking every factor a story already answered."""
         state.phase, state.dialog = "asking", secrets.token_hex(4)
-        state.answers, state.sources, state.history = {}, {}, []
-        state.pending, state.misses = None, 0
+        state.answers, state.sources, state.history, state.asked = {}, {}, [], []
+        state.pending, state.misses, state.go_on = None, 0, False
         replies = [Reply("info", wording.START, extras={"event": "dialog_started"})]
         summaries = self.fill(state, filled, "story")
         if summaries:
@@ -52,16 +53,29 @@ class DialogEngine:
         if state.pending == factor_id:
             state.pending, state.misses = None, 0
 
-    def advance(self, state: DialogState) -> Reply:
-        """Ask the next question that is neither answered nor inferable, or give the verdict."""
+    def advance(self, state: DialogState, *, all_questions: bool = False) -> Reply:
+        """Ask the next question that is neither answered nor inferable, or give the verdict:
+        also as soon as no answer to the rest could change who wins (unless the user asked
+        to hear them all)."""
         self._infer(state)
+        settled = not all_questions and not state.go_on and settled_on(self.dialog, state.answers)
         for factor_id in self.dialog.order:
-            if factor_id not in state.answers:
+            if factor_id not in state.answers and not settled:
                 state.phase, state.pending = "asking", factor_id
                 return self.question(state)
+        return self.conclude(state)
+
+    def conclude(self, state: DialogState) -> Reply:
+        """The verdict on what is known now."""
         state.phase, state.pending, state.misses = "done", None, 0
         rec = self.recommendation(state)
-        return Reply("verdict", wording.verdict_text(rec), recommendation=rec)
+        text = wording.verdict_text(rec)
+        if self.open_questions(state):
+            text += "\n" + wording.SETTLED_EARLY
+        return Reply("verdict", text, recommendation=rec)
+
+    def open_questions(self, state: DialogState) -> list[str]:
+        return [f for f in self.dialog.order if f not in state.answers]
 
     def _infer(self, state: DialogState) -> None:
         changed = True
@@ -77,23 +91,28 @@ class DialogEngine:
                         break
 
     def question(self, state: DialogState) -> Reply:
+        assert state.pending is not None
+        if state.pending not in state.asked:
+            state.asked.append(state.pending)
         view = self.view(state)
         return Reply("question", wording.question_text(view), question=view)
 
     def view(self, state: DialogState) -> QuestionView:
         assert state.pending is not None
         factor = self.factors[state.pending]
-        asked = sum(1 for s in state.sources.values() if s == "answer")
+        number = state.asked.index(state.pending) + 1 if state.pending in state.asked else 1
         remaining = sum(
-            1 for f in self.dialog.order if f not in state.answers and not self._inferable(f, state)
+            1
+            for f in self.dialog.order
+            if f not in state.answers and f not in state.asked and not self._inferable(f, state)
         )
         return QuestionView(
             factor=factor.id,
             prompt=factor.question,
             options=tuple(OptionView(o.id, o.label) for o in factor.options),
             why=factor.why,
-            number=asked + 1,
-            total=asked + max(remaining, 1),
+            number=number,
+            total=max(len(state.asked), number) + remaining,
             numbered_only=state.misses >= 2,
         )
 
@@ -102,13 +121,15 @@ class DialogEngine:
         return any(state.answers.get(r.when.factor) in r.when.is_any for r in factor.infer)
 
     def back(self, state: DialogState) -> list[Reply]:
-        """Re-ask the last question the user answered (or the story filled)."""
+        """Re-ask the last question the user answered (or the story filled). Answers noted
+        for later are kept, not walked back into: they were not the question on screen."""
         while state.history and state.sources.get(state.history[-1]) == "inferred":
             state.forget(state.history[-1])
-        if not state.history:
+        steps = [f for f in state.history if state.sources.get(f) in ("answer", "story")]
+        if not steps:
             note = Reply("info", "This is the first question; there is nothing to go back to.")
-            return [note, self.advance(state)]
-        factor_id = state.history[-1]
+            return [note, *([self.question(state)] if state.pending else [self.advance(state)])]
+        factor_id = steps[-1]
         state.forget(factor_id)
         # Inferences that rested on the answer being changed go with it.
         for other in list(state.history):

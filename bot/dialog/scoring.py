@@ -10,7 +10,7 @@ that would flip the verdict is named, because that is what people ask next.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -45,6 +45,10 @@ class Recommendation:
     flip: Flip | None
     answers: dict[str, str | None]
     scores: dict[Framework, float]
+    # Nothing said tips it either way: `framework` is only dialog.yaml's tie_break, the words
+    # say it is a toss-up, and `tip` is what would tip it the other way.
+    tie: bool = False
+    tip: Flip | None = None
 
 
 @dataclass(frozen=True)
@@ -74,15 +78,21 @@ def recommend(dialog: DialogFile, answers: Answers) -> Recommendation:
     if against:
         factor, option, effect = against[0]
         trade_off = Reason(effect.reason, effect.fact, factor, option)
+    tie = tally.margin == 0
+    if tie:  # one reason each way, and nothing traded off: neither side is chosen
+        reasons = [_strongest(dialog, answers, side) for side in FRAMEWORKS]
+        trade_off = None
     return Recommendation(
         framework=winner,
         confidence=tally.confidence,
         strength=_strength(dialog, tally.confidence),
         reasons=tuple(reasons),
         trade_off=trade_off,
-        flip=_flip(dialog, answers, tally),
+        flip=flip(dialog, answers, loser),
         answers={f.id: answers.get(f.id) for f in dialog.factors},
         scores=tally.scores,
+        tie=tie,
+        tip=flip(dialog, answers, winner) if tie else None,
     )
 
 
@@ -103,6 +113,43 @@ def _tally(dialog: DialogFile, answers: Answers) -> _Tally:
     capacity = _capacity(dialog, winner)
     confidence = 0.5 + 0.5 * abs(margin) / capacity if capacity else 0.5
     return _Tally(winner, round(min(1.0, confidence), 2), scores, abs(margin))
+
+
+def winner(dialog: DialogFile, answers: Answers) -> Framework | None:
+    """Who wins outright on these answers; None for a tie."""
+    tally = _tally(dialog, answers)
+    return tally.framework if tally.margin else None
+
+
+def settled(dialog: DialogFile, answers: Answers) -> bool:
+    """No answers to the questions still open could change who wins (a tie counts as a
+    change): asking them would only move the confidence."""
+    tally = _tally(dialog, answers)
+    if tally.margin == 0:
+        return False
+    leader: Framework = tally.framework
+    other: Framework = "fastapi" if leader == "flask" else "flask"
+    swing = 0.0  # the most the open questions could move toward the other side
+    for factor in dialog.factors:
+        if factor.id in answers:
+            continue
+        nets = [_net(option.effects, other) for option in factor.options]
+        swing += max(0.0, *nets)
+    return swing < tally.margin
+
+
+def _net(effects: Sequence[Effect], side: Framework) -> float:
+    return sum(e.weight if e.favours == side else -e.weight for e in effects)
+
+
+def _strongest(dialog: DialogFile, answers: Answers, side: Framework) -> Reason:
+    """The weightiest reason for `side`: from an answer if one favours it, else general."""
+    found = _effects(dialog, answers, side)
+    if found:
+        factor, option, effect = found[0]
+        return Reason(effect.reason, effect.fact, factor, option)
+    general = dialog.fallback_reasons[side][0]
+    return Reason(general.reason, general.fact, None, None)
 
 
 def _capacity(dialog: DialogFile, framework: Framework) -> float:
@@ -135,25 +182,21 @@ def _strength(dialog: DialogFile, confidence: float) -> Strength:
     return "toss-up"
 
 
-def _flip(dialog: DialogFile, answers: Answers, current: _Tally) -> Flip | None:
-    """The single change of answer that flips the verdict most decisively, if there is one.
-
-    Changing an answer the user gave comes before answering a skipped question, because that
-    is the assumption the user is most likely to revisit.
-    """
-    best: tuple[tuple[int, float], Flip] | None = None
-    for factor in dialog.factors:
+def flip(dialog: DialogFile, answers: Answers, to: Framework) -> Flip | None:
+    """The single change of answer that makes `to` win outright, most decisively; None when
+    no single change does. Changing an answer the user gave comes before answering a skipped
+    question, because that is the assumption the user is most likely to revisit."""
+    best: tuple[tuple[int, float, int], Flip] | None = None
+    for f_index, factor in enumerate(dialog.factors):
         given = answers.get(factor.id)
         for option in factor.options:
             if option.id == given:
                 continue
-            changed = {**answers, factor.id: option.id}
-            tally = _tally(dialog, changed)
-            if tally.framework == current.framework:
-                continue
-            rank = (0 if given is not None else 1, -tally.margin)
+            tally = _tally(dialog, {**answers, factor.id: option.id})
+            if tally.framework != to or tally.margin == 0:
+                continue  # not won outright: a tie is not a flip
+            rank = (0 if given is not None else 1, -tally.margin, f_index)
             if best is None or rank < best[0]:
-                name = DISPLAY_NAME[tally.framework]
-                flip = Flip(factor.id, option.id, f"If {option.flip}, {name} would win.")
-                best = (rank, flip)
+                text = f"If {option.flip}, {DISPLAY_NAME[to]} would win."
+                best = (rank, Flip(factor.id, option.id, text))
     return best[1] if best else None

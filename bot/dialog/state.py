@@ -12,7 +12,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Phase = Literal["idle", "asking", "done"]
-Source = Literal["story", "answer", "inferred"]
+# How a factor got its answer: from the story, as the answer to its question, inferred from
+# another answer, or "noted" when given while another question was pending.
+Source = Literal["story", "answer", "inferred", "noted"]
 
 
 class DialogState(BaseModel):
@@ -27,7 +29,11 @@ class DialogState(BaseModel):
     # Factors in the order they were filled, so `back` can walk them in reverse.
     history: list[str] = Field(default_factory=list)
     pending: str | None = None
+    # The factors asked as questions in this run of the dialog, in order: the counter's source.
+    asked: list[str] = Field(default_factory=list)
     misses: int = 0
+    # The user asked to answer every question, even those that cannot change the verdict.
+    go_on: bool = False
     # Facts offered as "did you mean" outside a dialog; a number picks one.
     suggested: list[str] = Field(default_factory=list)
     # The fact answered last: a follow-up ("and flask?", "why?") is read against it.

@@ -25,6 +25,8 @@ class Control(Enum):
     CANCEL = "cancel"
     WHY = "why"
     HELP = "help"
+    GO_ON = "go_on"  # after a verdict given early: ask the remaining questions after all
+    VERDICT = "verdict"  # during the dialog: the verdict now, with what is known
 
 
 CONTROL_PHRASES: dict[Control, tuple[str, ...]] = {
@@ -43,7 +45,15 @@ CONTROL_PHRASES: dict[Control, tuple[str, ...]] = {
         "skip this",
     ),
     Control.BACK: ("back", "go back", "previous", "undo", "previous question"),
-    Control.RESTART: ("restart", "start over", "reset", "start again", "begin again"),
+    Control.RESTART: (
+        "restart",
+        "start over",
+        "can we start over",
+        "lets start over",
+        "reset",
+        "start again",
+        "begin again",
+    ),
     Control.CANCEL: (
         "cancel",
         "stop",
@@ -54,11 +64,52 @@ CONTROL_PHRASES: dict[Control, tuple[str, ...]] = {
         "abort",
         "forget it",
     ),
-    Control.WHY: ("why", "why do you ask", "why does it matter", "why ask", "why is that"),
+    Control.WHY: (
+        "why",
+        "why do you ask",
+        "why does it matter",
+        "why does that matter",
+        "why do you need to know",
+        "why do you need to know that",
+        "why is this relevant",
+        "why is that relevant",
+        "why ask",
+        "why is that",
+        "whats the tradeoff",
+        "whats the tradeoff here",
+    ),
     Control.HELP: ("help", "what can you do", "commands", "options", "menu"),
+    Control.GO_ON: (
+        "go on",
+        "continue",
+        "keep going",
+        "ask the rest",
+        "ask me the rest",
+        "more questions",
+        "ask me more",
+    ),
+    Control.VERDICT: (
+        "just tell me",
+        "just tell me which one",
+        "just tell me which one is better",
+        "skip the rest",
+        "verdict now",
+        "verdict",
+        "give me the verdict",
+        "tell me now",
+        "just pick one",
+        "just pick for me",
+        "just give me the answer",
+        "just tell me flask or fastapi",
+        "decide for me",
+        "enough questions",
+        "stop asking",
+        "thats enough",
+    ),
 }
 
 _FUZZY_ANSWER_CUTOFF = 82.0
+_LEADING_CONTROL_WORDS = 9  # longer messages that open with "go back" say something else too
 _COMMANDS = {"recommend", "recommendation"}
 # Words that, just before a phrase, turn a yes/no answer around ("we don't need swagger").
 _NEGATORS = {
@@ -94,6 +145,7 @@ class Understanding:
             for phrase in phrases
         }
         self._starts = _pattern(reader.clean(p) for p in dialog.start_phrases)
+        self._unsure = [reader.clean(p) for p in dialog.unsure_phrases]
         story = [
             _Phrase(reader.clean(alias), factor.id, option.id)
             for factor in dialog.factors
@@ -121,7 +173,26 @@ class Understanding:
         close = process.extractOne(
             cleaned, list(self._controls), scorer=OSA.distance, score_cutoff=1
         )
-        return self._controls[close[0]] if close else None  # "cancle", "restrat"
+        if close:
+            return self._controls[close[0]]  # "cancle", "restrat"
+        return self._leading_control(cleaned)
+
+    def _leading_control(self, cleaned: str) -> Control | None:
+        """A control phrase of two words or more that opens a short message: "go back, I
+        answered it wrong", "just tell me which one already", "start over pls"."""
+        words = cleaned.split()
+        if len(words) > _LEADING_CONTROL_WORDS:
+            return None
+        for size in range(min(4, len(words) - 1), 1, -1):
+            found = self._controls.get(" ".join(words[:size]))
+            if found is not None:
+                return found
+        return None
+
+    def unsure(self, text: str) -> bool:
+        """ "mixed", "some of us", "depends": an answer that leaves the factor unknown."""
+        cleaned = f" {self.clean(text)} "
+        return any(f" {phrase} " in cleaned for phrase in self._unsure)
 
     def asks_for_recommendation(self, text: str) -> bool:
         return bool(self._starts and self._starts.search(self.clean(text)))

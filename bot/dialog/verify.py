@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from bot.dialog.scoring import recommend
+from bot.dialog.scoring import Recommendation, recommend, winner
 from bot.dialog.understanding import CONTROL_PHRASES
 from bot.errors import Problem
 from bot.kb.dialog_models import DialogFile
@@ -48,9 +48,32 @@ def prove(dialog: DialogFile, source: SourceFile) -> Proof:
                     ("factors",), f"confidence {rec.confidence} out of range for {where}"
                 )
             )
+        proof.errors += (
+            source.problem(("factors",), f"{p} for {where}") for p in _flips(dialog, answers, rec)
+        )
     proof.warnings += _dead_options(dialog, source, verdicts)
     proof.errors += _control_collisions(dialog, source)
     return proof
+
+
+def _flips(
+    dialog: DialogFile, answers: dict[str, str | None], rec: Recommendation
+) -> Iterator[str]:
+    """The flip is true: the changed answer makes the other framework win outright; and no
+    flip means no single changed answer does. A tie is said to be one, at confidence 0.5."""
+    other = "fastapi" if rec.framework == "flask" else "flask"
+    if rec.tie and (rec.confidence != 0.5 or rec.strength != "toss-up"):
+        yield "a tie not called a toss-up at confidence 0.5"
+    winners = set()
+    for factor in dialog.factors:
+        for option in factor.options:
+            changed = {**answers, factor.id: option.id}
+            if option.id != answers.get(factor.id) and winner(dialog, changed) == other:
+                winners.add((factor.id, option.id))
+    if rec.flip is None and winners:
+        yield f"no flip named, yet {sorted(winners)[0]} would give {other}"
+    if rec.flip is not None and (rec.flip.factor, rec.flip.option) not in winners:
+        yield f"the flip {rec.flip.factor}={rec.flip.option} does not give {other}"
 
 
 def _combinations(dialog: DialogFile) -> Iterator[tuple[str | None, ...]]:

@@ -42,7 +42,8 @@ class Option(_Model):
     aliases: list[Text] = Field(default_factory=list)
     # Regular expressions that find this option in a story ("10k users", "5000 rps").
     patterns: list[Text] = Field(default_factory=list)
-    # Completes "If <flip>, ... would win."
+    # This option as a condition, completing "If <flip>, FastAPI would win.": said when
+    # choosing this option instead of the user's would change the verdict.
     flip: Text
     # What the user said, in a few words, for "From your message: ..." and the reasons.
     summary: Text
@@ -85,6 +86,8 @@ class DialogFile(_Model):
     factors: list[Factor] = Field(min_length=1)
     # Phrases that ask for a recommendation ("which one should i use for my ...").
     start_phrases: list[Text] = Field(min_length=1)
+    # Answers that leave the question's factor unknown ("mixed", "some of us", "depends").
+    unsure_phrases: list[Text] = Field(default_factory=list)
     # Which framework wins a dead heat.
     tie_break: Framework
     # General reasons for each framework, used when the answers give fewer than two

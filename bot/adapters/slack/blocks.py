@@ -264,7 +264,7 @@ def verdict_message(rec: Recommendation) -> SlackMessage:
     ]
     if rec.trade_off is not None:
         blocks.append(_section(f"*Trade-off*\n{rec.trade_off.text}"))
-    flip = rec.flip.text if rec.flip else "No single different answer would change this."
+    flip = wording.flip_text(rec)
     blocks += [
         DividerBlock(),
         ContextBlock(elements=[_md(flip)]),
