@@ -368,3 +368,22 @@ def test_a_bare_recommend_midway_asks_before_starting_over(chat: Transcript) -> 
     assert chat.state.answers["app_kind"] == "api"
     chat.say("recommend a website with jinja templates")  # with a story: a new start
     assert chat.state.answers["app_kind"] == "web_app"
+
+
+def test_an_existing_codebase_is_remembered_and_the_verdict_speaks_to_it(
+    chat: Transcript,
+) -> None:
+    chat.say("recommend our flask app renders jinja templates for 30 internal users")
+    assert "an existing Flask codebase" in chat.text
+    assert chat.state.existing == "flask"
+    while chat.asking is not None:
+        chat.say("skip")
+    rec = chat.verdict().recommendation
+    assert rec is not None
+    assert rec.existing == "flask"
+    assert "Stay on Flask" in chat.text
+    chat.say("recommend migrating from flask: a public json api for 10k concurrent users")
+    chat.say("yes")
+    while chat.asking is not None:
+        chat.say("yes")
+    assert "moving to FastAPI" in chat.text

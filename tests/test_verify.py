@@ -6,8 +6,11 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from bot.dialog.diagram import mermaid
 from bot.dialog.verify import prove
+from bot.errors import KnowledgeError
 from bot.kb.loader import DIALOG_FILE, KnowledgeBase, load_knowledge
 from tests.conftest import ROOT
 
@@ -90,3 +93,17 @@ def test_diagram_shows_every_factor_option_and_inference(kb: KnowledgeBase) -> N
         for option in factor.options:
             assert option.label in diagram
     assert "project_size = small, not asked" in diagram
+
+
+def test_an_alias_naming_two_options_is_an_error_at_its_line(knowledge_copy: MakeCopy) -> None:
+    directory = knowledge_copy()
+    dialog = directory / "dialog.yaml"
+    text = dialog.read_text()
+    dialog.write_text(
+        text.replace("aliases: [minimal core,", "aliases: [json api, minimal core,", 1)
+    )
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge(directory)
+    assert any(
+        "alias 'json api' already names app_kind.api" in str(p) for p in caught.value.problems
+    )

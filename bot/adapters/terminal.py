@@ -60,6 +60,7 @@ def recommendation_json(rec: Recommendation) -> dict[str, Any]:
             else None
         ),
         "tie": rec.tie,
+        "existing": rec.existing,
         "scores": rec.scores,
         "answers": rec.answers,
     }

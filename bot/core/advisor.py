@@ -201,8 +201,7 @@ class Advisor:
     def _expire(self, state: DialogState, now: float) -> list[Reply]:
         if state.phase == "asking" and now - state.updated_at > self.idle_timeout:
             minutes = round(self.idle_timeout / 60)
-            state.phase, state.pending, state.misses = "idle", None, 0
-            state.answers, state.sources, state.history, state.asked = {}, {}, [], []
+            state.put_away()
             return [
                 Reply(
                     "info",
@@ -267,7 +266,8 @@ class Advisor:
 
     def _start(self, state: DialogState, text: str) -> list[Reply]:
         story = self.understanding.story_after_command(text)
-        return self.engine.start(state, self.understanding.story(story))
+        existing = self.understanding.existing(story)
+        return self.engine.start(state, self.understanding.story(story), existing)
 
     def _while_asking(self, state: DialogState, text: str) -> list[Reply]:
         factor = self.engine.pending_factor(state)
@@ -348,8 +348,7 @@ class Advisor:
         if control is Control.CANCEL:
             if state.phase == "idle":
                 return [Reply("info", "There's nothing to cancel. Say `recommend` to start.")]
-            state.phase, state.pending, state.misses = "idle", None, 0
-            state.answers, state.sources, state.history, state.asked = {}, {}, [], []
+            state.put_away()
             return [Reply("info", "Okay, I've stopped. Say `recommend` any time to start again.")]
         if control is Control.BACK:
             if state.phase == "idle":

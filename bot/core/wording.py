@@ -72,6 +72,16 @@ def headline(rec: Recommendation) -> str:
     if rec.tie:
         return "A toss-up"
     name = DISPLAY_NAME[rec.framework]
+    if rec.existing is not None:  # a codebase already runs on one of them
+        moving = rec.existing != rec.framework
+        return {
+            ("strong", False): f"Stay on {name}",
+            ("leaning", False): f"Stay on {name}, on balance",
+            ("toss-up", False): f"Stay on {name}: nothing clearly favours moving",
+            ("strong", True): f"Worth moving to {name}",
+            ("leaning", True): f"Leaning towards moving to {name}",
+            ("toss-up", True): f"A close call; moving to {name} has a slight edge",
+        }[(rec.strength, moving)]
     return {
         "strong": f"Use {name}",
         "leaning": f"Leaning {name}",
@@ -101,6 +111,11 @@ def flip_text(rec: Recommendation) -> str:
     if rec.flip is not None:
         return rec.flip.text
     return "No single different answer would change this verdict."
+
+
+def existing_summary(framework: str) -> str:
+    """How the dialog repeats back that a codebase already runs on `framework`."""
+    return f"an existing {DISPLAY_NAME.get(framework, framework)} codebase"  # type: ignore[call-overload]
 
 
 def filled_text(summaries: list[str], origin: str) -> str:

@@ -6,6 +6,7 @@ dialog.yaml data); the Advisor decides whether a message is an answer at all.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 
 from bot.core import wording
@@ -13,7 +14,7 @@ from bot.core.messages import OptionView, QuestionView, Reply
 from bot.dialog.scoring import Recommendation, recommend
 from bot.dialog.scoring import settled as settled_on
 from bot.dialog.state import DialogState, Source
-from bot.kb.dialog_models import DialogFile, Factor
+from bot.kb.dialog_models import FRAMEWORKS, DialogFile, Factor
 
 
 class DialogEngine:
@@ -21,13 +22,19 @@ class DialogEngine:
         self.dialog = dialog
         self.factors = {factor.id: factor for factor in dialog.factors}
 
-    def start(self, state: DialogState, filled: dict[str, str]) -> list[Reply]:
-        """Begin (or begin again), taking every factor a story already answered."""
+    def start(
+        self, state: DialogState, filled: dict[str, str], existing: str | None = None
+    ) -> list[Reply]:
+        """Begin (or begin again), taking every factor a story already answered and the
+        framework a codebase already runs on, if the story says."""
         state.phase, state.dialog = "asking", secrets.token_hex(4)
         state.answers, state.sources, state.history, state.asked = {}, {}, [], []
         state.pending, state.misses, state.go_on = None, 0, False
+        state.existing = existing
         replies = [Reply("info", wording.START, extras={"event": "dialog_started"})]
         summaries = self.fill(state, filled, "story")
+        if existing is not None:
+            summaries.append(wording.existing_summary(existing))
         if summaries:
             replies.append(Reply("info", wording.filled_text(summaries, "message")))
         replies.append(self.advance(state))
@@ -139,7 +146,10 @@ class DialogEngine:
         return [self.question(state)]
 
     def recommendation(self, state: DialogState) -> Recommendation:
-        return recommend(self.dialog, state.answers)
+        rec = recommend(self.dialog, state.answers)
+        if state.existing in FRAMEWORKS:
+            return dataclasses.replace(rec, existing=state.existing)
+        return rec
 
     def pending_factor(self, state: DialogState) -> Factor | None:
         return self.factors.get(state.pending) if state.pending else None

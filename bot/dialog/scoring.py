@@ -49,6 +49,8 @@ class Recommendation:
     # say it is a toss-up, and `tip` is what would tip it the other way.
     tie: bool = False
     tip: Flip | None = None
+    # The framework a codebase already runs on, when the story said: "stay on" or "move to".
+    existing: Framework | None = None
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ class DialogState(BaseModel):
     misses: int = 0
     # The user asked to answer every question, even those that cannot change the verdict.
     go_on: bool = False
+    # The framework a codebase already runs on, from the story: the verdict speaks to it.
+    existing: str | None = None
     # Facts offered as "did you mean" outside a dialog; a number picks one.
     suggested: list[str] = Field(default_factory=list)
     # The fact answered last: a follow-up ("and flask?", "why?") is read against it.
@@ -55,6 +57,12 @@ class DialogState(BaseModel):
 
     def remember(self, delivery: str, keep: int) -> None:
         self.deliveries = [*self.deliveries, _mark(delivery)][-keep:]
+
+    def put_away(self) -> None:
+        """The dialog ends unfinished (cancelled, timed out): back to answering questions."""
+        self.phase, self.pending, self.misses, self.go_on = "idle", None, 0, False
+        self.answers, self.sources, self.history, self.asked = {}, {}, [], []
+        self.existing = None
 
     def forget(self, factor: str) -> None:
         self.answers.pop(factor, None)

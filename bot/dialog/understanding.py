@@ -146,6 +146,10 @@ class Understanding:
         }
         self._starts = _pattern(reader.clean(p) for p in dialog.start_phrases)
         self._unsure = [reader.clean(p) for p in dialog.unsure_phrases]
+        self._existing = {
+            framework: [f" {reader.clean(p)} " for p in phrases]
+            for framework, phrases in dialog.existing.items()
+        }
         story = [
             _Phrase(reader.clean(alias), factor.id, option.id)
             for factor in dialog.factors
@@ -188,6 +192,12 @@ class Understanding:
             if found is not None:
                 return found
         return None
+
+    def existing(self, text: str) -> str | None:
+        """The framework a story says a codebase already runs on, if it names exactly one."""
+        cleaned = f" {self.reader.clean(text)} "
+        found = {f for f, phrases in self._existing.items() if any(p in cleaned for p in phrases)}
+        return found.pop() if len(found) == 1 else None
 
     def unsure(self, text: str) -> bool:
         """ "mixed", "some of us", "depends": an answer that leaves the factor unknown."""

@@ -34,6 +34,7 @@ def _findings(
     dialog: DialogFile, fact_ids: set[str]
 ) -> Iterator[tuple[tuple[str | int, ...], str]]:
     options_of: dict[str, set[str]] = {}
+    alias_of: dict[str, str] = {}  # a story phrase may name one option only
     for f_index, factor in enumerate(dialog.factors):
         loc = ("factors", f_index)
         if factor.id in options_of:
@@ -50,6 +51,14 @@ def _findings(
                     yield (
                         (*o_loc, "patterns", p_index),
                         (f"pattern {pattern!r} is not a valid regular expression: {exc}"),
+                    )
+            for a_index, alias in enumerate(option.aliases):
+                key, owner = " ".join(alias.lower().split()), f"{factor.id}.{option.id}"
+                first = alias_of.setdefault(key, owner)
+                if first != owner:
+                    yield (
+                        (*o_loc, "aliases", a_index),
+                        f"alias '{alias}' already names {first}: a story could not tell them apart",
                     )
             if ids.index(option.id) != o_index:
                 yield (*o_loc, "id"), f"duplicate option id '{option.id}' in factor '{factor.id}'"

@@ -88,6 +88,8 @@ class DialogFile(_Model):
     start_phrases: list[Text] = Field(min_length=1)
     # Answers that leave the question's factor unknown ("mixed", "some of us", "depends").
     unsure_phrases: list[Text] = Field(default_factory=list)
+    # Phrases of a story saying a codebase already runs on one framework.
+    existing: dict[Framework, list[Text]] = Field(default_factory=dict)
     # Which framework wins a dead heat.
     tie_break: Framework
     # General reasons for each framework, used when the answers give fewer than two
