@@ -147,3 +147,10 @@ def test_scripted_follow_ups_land_on_the_intended_fact(kb: KnowledgeBase, adviso
 def test_follow_up_file_names_only_known_facts(kb: KnowledgeBase) -> None:
     for exchange in FOLLOWUPS["exchanges"]:
         assert {exchange["first_fact"], exchange["expect"]} <= set(kb.facts)
+
+
+def test_a_digit_int_refuses_is_no_crash_after_suggestions(chat: Transcript) -> None:
+    chat.say("hi")  # offers numbered suggestions
+    replies = chat.say("¹")  # a digit to str.isdigit, not to int()
+    assert replies
+    assert all(r.fact is None for r in replies)

@@ -219,7 +219,7 @@ class Advisor:
         if not text:
             return []  # an empty line: nothing to say, and nothing changes
         suggested, state.suggested = state.suggested, []
-        if suggested and state.phase != "asking" and text.isdigit():
+        if suggested and state.phase != "asking" and text.isascii() and text.isdigit():
             number = int(text)
             if 1 <= number <= len(suggested):
                 fact = self.kb.facts[suggested[number - 1]]

@@ -231,7 +231,7 @@ class Understanding:
         cleaned = self.clean(text)
         if not cleaned:
             return None
-        if cleaned.isdigit():
+        if cleaned.isascii() and cleaned.isdigit():  # "¹" is a digit int() refuses
             number = int(cleaned)
             return factor.options[number - 1].id if 1 <= number <= len(factor.options) else None
         exact: dict[str, str] = {}
