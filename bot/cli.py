@@ -156,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             name = "evaluate" if args.command == "eval" else args.command
             code = int(getattr(cli_knowledge, name)(args))
             # A one-shot command is done: frozen, what it built is not walked again by the
-            # interpreter's last garbage collection at exit (a tenth of `advisor ask`).
+            # interpreter's last garbage collection at exit.
             gc.freeze()
             return code
         handler = {

@@ -20,14 +20,14 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, alias="PORT", ge=1, le=65535)
     # HTTP worker processes (bot/adapters/slack/workers.py); unset: one per CPU, at most 4.
     workers: int | None = Field(default=None, alias="ADVISOR_WORKERS", ge=1, le=64)
-    # Operability (issue 7): JSON log lines by default; message text only when opted in.
+    # Operability: JSON log lines by default; message text only when opted in.
     log_format: str = Field(default="json", alias="ADVISOR_LOG_FORMAT", pattern="^(json|text)$")
     log_text: bool = Field(default=False, alias="ADVISOR_LOG_TEXT")
     # Seconds before a Slack Web API call counts as timed out (it is then retried).
     slack_timeout: int = Field(default=10, alias="ADVISOR_SLACK_TIMEOUT", ge=1, le=60)
     # Messages a user may send per minute, across all replicas (0: no limit).
     rate_limit: int = Field(default=30, alias="ADVISOR_RATE_LIMIT", ge=0)
-    # The usage record (issue 8): question text only on opt-in; events kept this many days.
+    # The usage record: question text only on opt-in; events kept this many days.
     record_questions: bool = Field(default=False, alias="ADVISOR_RECORD_QUESTIONS")
     retention_days: int = Field(default=30, alias="ADVISOR_RETENTION_DAYS", ge=1, le=3650)
     # Salt of the user-id hashes; replicas must share it. Default: the signing secret.

@@ -1,4 +1,4 @@
-"""`advisor bench` runs end to end and reports every figure issue 6 asks for. (It measures;
+"""`advisor bench` runs end to end and reports every figure its targets need. (It measures;
 it does not judge: the targets are checked by the bench itself, never by a timed test.)"""
 
 from __future__ import annotations

@@ -111,8 +111,9 @@ def latencies(
 
     Which request comes just before one shapes it on this shared machine: interleaving the
     acks (the minimal app's sleeps 10 ms in Bolt's ack polling, ours does the command's work)
-    made two identical advisors measure 0.08-0.11x apart depending on which one followed the
-    minimal app. Reversed rounds give every app each predecessor equally often.
+    made two identical advisors measure apart depending on which one followed the minimal app
+    (the README's Performance section has the figures). Reversed rounds give every app each
+    predecessor equally often.
     """
     senders = {name: SlackSender(server.base, SECRET) for name, server in apps.items()}
     for sender in senders.values():  # warm up both: imports, connections, caches

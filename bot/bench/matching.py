@@ -41,7 +41,7 @@ def scaled(kb: KnowledgeBase, model: LinearModel, factor: int, seed: int = 7) ->
 
 def measure(matcher: Matcher, questions: list[str], rounds: int = 5) -> dict[str, float]:
     """p50 over every round; p99 as the median of the rounds' own p99s, because on a shared
-    machine one round's p99 of a sub-millisecond call moves by a third from run to run."""
+    machine one round's p99 of a sub-millisecond call moves a lot from run to run."""
     for question in questions:  # warm: first sight of a word pays for its correction
         matcher.match(question)
     seconds: list[float] = []

@@ -1,4 +1,4 @@
-"""Run every measurement of `advisor bench` and compare it with the targets of issue 6.
+"""Run every measurement of `advisor bench` and compare it with its targets.
 
 Ratios (advisor / minimal Bolt app) hold on a noisy 2-core machine because both apps are
 measured in the same run, alternating request by request; absolute figures are for the README.

@@ -16,7 +16,7 @@ import yaml
 from bot.errors import Problem
 
 Loc = tuple[str | int, ...]
-# libyaml's composer where PyYAML was built with it: the same nodes and marks, ten times faster.
+# libyaml's composer where PyYAML was built with it: the same nodes and marks, far faster.
 _COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 

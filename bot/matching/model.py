@@ -121,7 +121,7 @@ class LinearModel:
         self._weights = weights
         self._bias = bias
         self._width = len(classes)
-        # Rows in use, as tuples: summing tuples of floats is twice as fast as summing array
+        # Rows in use, as tuples: summing tuples of floats is faster than summing array
         # slices (no float is boxed again). At most one per word, pair and cue row.
         self._tuples: dict[int, tuple[float, ...]] = {}
         self._unseen: dict[str, tuple[float, ...]] = {}

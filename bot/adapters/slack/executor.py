@@ -10,9 +10,8 @@ stays in the clients and the kernel's socket queues, which is where it belongs.
 Idle threads wait on a stack, not a queue. ThreadPoolExecutor's threads take turns (they wait
 on one queue, woken first come first served), so at a few messages a second every turn ran on
 the thread that had been idle longest, with its caches, its SQLite connection's pages and its
-CPU the coldest. Taking the thread that finished last instead brought a mention's reply
-latency p50 from 1.37-1.39x the minimal Bolt app's to 1.28-1.33x (four side-by-side runs, each
-build measured in both positions); under load every thread is busy either way.
+CPU the coldest. Taking the thread that finished last keeps the warmest one working (the
+README's Performance section has the measurements); under load every thread is busy either way.
 """
 
 from __future__ import annotations

@@ -138,10 +138,10 @@ class BatchingStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
     at once (with whatever is waiting, in order) for warnings and errors.
 
     Why: a write per line is a system call per request, and under load each one let another
-    of the process's threads take the interpreter lock; `advisor bench` measured a tenth of
-    the replies per second going to the per-request log line. Lines are formatted when logged,
-    so a batch holds only text; it is written before a fork and at exit, so none is lost or
-    doubled by the workers (a SIGKILL loses at most `interval` of information lines).
+    of the process's threads take the interpreter lock; `advisor bench` showed the per-request
+    log line costing replies per second (the README has the figure). Lines are formatted
+    when logged, so a batch holds only text; it is written before a fork and at exit, so none
+    is lost or doubled by the workers (a SIGKILL loses at most `interval` of information lines).
     """
 
     def __init__(self, interval: float = 0.1) -> None:
