@@ -115,14 +115,22 @@ class Matcher:
 
     def _decide(self, candidates: tuple[Candidate, ...]) -> MatchResult:
         thresholds = self.config.thresholds
-        if not candidates or candidates[0].score < thresholds.suggest:
-            return MatchResult("no_match", candidates, "offtopic")
-        best = candidates[0].score
-        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-        if best >= thresholds.answer and best - runner_up >= thresholds.margin:
-            return MatchResult("answered", candidates)
-        close = tuple(c for c in candidates if c.score >= thresholds.suggest)
-        return MatchResult("did_you_mean", close[: MAX_CANDIDATES - 1])
+        return decide(candidates, thresholds.answer, thresholds.suggest, thresholds.margin)
+
+
+def decide(
+    candidates: tuple[Candidate, ...], answer: float, suggest: float, margin: float
+) -> MatchResult:
+    """An answer when the best fact reaches `answer` and leads by `margin`; "did you mean"
+    with the facts at `suggest` or more; otherwise no match."""
+    if not candidates or candidates[0].score < suggest:
+        return MatchResult("no_match", candidates, "offtopic")
+    best = candidates[0].score
+    runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+    if best >= answer and best - runner_up >= margin:
+        return MatchResult("answered", candidates)
+    close = tuple(c for c in candidates if c.score >= suggest)
+    return MatchResult("did_you_mean", close[: MAX_CANDIDATES - 1])
 
 
 def _route(label: str) -> Route:

@@ -2,18 +2,14 @@
 
 Training data is all in knowledge/: each fact's title and phrasings, the real questions of
 `examples.yaml` (in scope with their facts, out of scope with their reason) and the small-talk
-lines of `conversation.yaml`. Measurement data is in tests/data/corpus/, in the same item shape.
+lines of `conversation.yaml`. Measurement data is in tests/data/corpus/, in the same shape.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
-
-import yaml
 
 from bot.kb.loader import KnowledgeBase
 
@@ -27,47 +23,12 @@ class Example:
     label: str  # a fact id, "oos:<reason>" or "talk"
 
 
-@dataclass(frozen=True)
-class Item:
-    """One labelled message of the corpus."""
-
-    q: str
-    accept: tuple[str, ...]  # empty: out of scope
-    oos: str | None  # other_pair, howto, chitchat, offtopic
-    kind: str  # verbatim or variant
-    source: str
-
-    @property
-    def label(self) -> str:
-        if self.accept:
-            return self.accept[0]
-        return TALK if self.oos == "chitchat" else OOS_PREFIX + (self.oos or "offtopic")
-
-
-def read_items(path: Path) -> list[Item]:
-    data: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return [
-        Item(
-            q=str(raw["q"]),
-            accept=tuple(raw.get("accept") or ()),
-            oos=raw.get("oos"),
-            kind=str(raw.get("kind", "variant")),
-            source=str(raw.get("source", "")),
-        )
-        for raw in data.get("items", [])
-    ]
-
-
 def fact_examples(kb: KnowledgeBase) -> list[Example]:
     return [
         Example(text, fact.id)
         for fact in kb.facts.values()
         for text in (fact.title, *fact.phrasings, *fact.keywords)
     ]
-
-
-def training_examples(kb: KnowledgeBase, items: Iterable[Item] = ()) -> list[Example]:
-    return [*fact_examples(kb), *(Example(i.q, i.label) for i in items)]
 
 
 def vocabulary(kb: KnowledgeBase, examples: Sequence[Example]) -> list[str]:

@@ -31,7 +31,7 @@ from rapidfuzz import fuzz
 
 from bot.kb.loader import KnowledgeBase
 from bot.kb.models import MatchingFile
-from bot.matching.matcher import Candidate, MatchResult
+from bot.matching.matcher import Candidate, MatchResult, decide
 from bot.matching.reader import Reader, Reading
 
 MAX_CANDIDATES = 4
@@ -150,14 +150,7 @@ class LegacyMatcher:
 
     def _decide(self, candidates: tuple[Candidate, ...]) -> MatchResult:
         thresholds = self.config.thresholds
-        if not candidates or candidates[0].score < thresholds.suggest:
-            return MatchResult("no_match")
-        best = candidates[0].score
-        runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-        if best >= thresholds.answer and best - runner_up >= thresholds.margin:
-            return MatchResult("answered", candidates)
-        close = tuple(c for c in candidates if c.score >= thresholds.suggest)
-        return MatchResult("did_you_mean", close[: MAX_CANDIDATES - 1])
+        return decide(candidates, thresholds.answer, thresholds.suggest, thresholds.margin)
 
     def _score(self, reading: Reading) -> dict[str, float]:
         index = self._index
