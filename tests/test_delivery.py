@@ -41,7 +41,7 @@ def test_a_turn_is_posted_with_its_mark_and_the_outbox_is_cleared(
     assert (payload["turn"], payload["index"]) == ("event:E1", 0)
     state = advisor.peek(KEY)
     assert state.outbox == []
-    assert state.pending == "concurrency"
+    assert state.pending == "async_familiarity"  # a JSON API leans FastAPI: what could pull back
 
 
 def test_an_interrupted_turn_is_finished_without_posting_twice(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.advisor import Advisor
+from bot.kb.loader import KnowledgeBase
 from tests.conftest import Clock, NearTie
 from tests.transcript import Transcript
 
@@ -19,12 +20,45 @@ def finish(chat: Transcript, *answers: str) -> None:
         chat.say(answer)
 
 
+# One answer per factor that favours each framework (the order questions come in is the
+# engine's to choose: tests answer whatever is asked).
+FASTAPI_LEANING = {
+    "app_kind": "ml",
+    "concurrency": "yes",
+    "validation_docs": "yes",
+    "async_familiarity": "yes",
+    "control": "batteries",
+    "project_size": "production",
+}
+FLASK_LEANING = {
+    "app_kind": "web",
+    "concurrency": "no",
+    "validation_docs": "no",
+    "async_familiarity": "no",
+    "control": "minimal",
+    "project_size": "small",
+}
+
+
+def answer_what_is_asked(chat: Transcript, answers: dict[str, str]) -> list[str]:
+    """Answer each question asked from `answers` until the verdict; the factors asked."""
+    asked: list[str] = []
+    while chat.asking is not None:
+        factor = chat.asking
+        assert factor not in asked, f"{factor} asked twice"
+        asked.append(factor)
+        chat.say(answers[factor])
+    return asked
+
+
 def test_story_fills_factors_and_only_the_rest_is_asked(chat: Transcript) -> None:
     chat.say("recommend we serve a pytorch model to 10k users")
     assert "From your message: serving an ML model, high concurrency" in chat.text
-    assert chat.asking == "validation_docs"
+    first = chat.asking
+    assert first is not None
+    assert first not in ("app_kind", "concurrency")  # the story answered those
     assert chat.state.answers == {"app_kind": "ml_model", "concurrency": "high"}
-    chat.say("yes")  # validation and docs matter: nothing left could change the framework
+    chat.say(FASTAPI_LEANING[first])  # nothing left could change the framework
     rec = chat.verdict().recommendation
     assert rec is not None
     assert rec.framework == "fastapi"
@@ -32,8 +66,10 @@ def test_story_fills_factors_and_only_the_rest_is_asked(chat: Transcript) -> Non
     assert "`go on`" in chat.text
     confidence = rec.confidence
     chat.say("go on")  # the remaining questions after all, and a firmer verdict
-    assert chat.asking == "async_familiarity"
-    finish(chat, "yes", "batteries", "production")
+    rest = answer_what_is_asked(chat, FASTAPI_LEANING)
+    assert sorted([first, *rest]) == sorted(
+        ["validation_docs", "async_familiarity", "control", "project_size"]
+    )  # every question the story left open, and only those
     rec = chat.verdict().recommendation
     assert rec is not None
     assert (rec.framework, rec.strength, rec.confidence) == ("fastapi", "strong", 1.0)
@@ -53,7 +89,8 @@ def test_a_settled_story_gets_the_verdict_at_once(chat: Transcript) -> None:
 @pytest.mark.parametrize("words", ["just tell me", "skip the rest", "verdict now"])
 def test_the_verdict_now_with_what_is_known(chat: Transcript, words: str) -> None:
     chat.say("recommend a json api")
-    assert chat.asking == "concurrency"
+    assert chat.state.phase == "asking"
+    assert chat.asking not in (None, "app_kind")  # a question the story left open
     chat.say(words)
     rec = chat.verdict().recommendation
     assert rec is not None
@@ -65,14 +102,18 @@ def test_a_natural_request_starts_the_dialog(chat: Transcript) -> None:
     chat.say("which one should I use for my ML API?")
     assert chat.state.phase == "asking"
     assert chat.state.answers.get("app_kind") == "ml_model"
-    assert chat.asking == "concurrency"
+    assert chat.asking not in (None, "app_kind")  # the next open question
 
 
 def test_plain_recommend_asks_everything_in_order(chat: Transcript) -> None:
+    """Each step asks the open question that can push furthest toward the framework now
+    behind (dialog.yaml order among equals), and stops once nothing left can change it."""
     chat.say("recommend")
     assert chat.asking == "app_kind"
     assert "(1/6)" in chat.text
     seen = [chat.asking]
+    # A web app leans to Flask, so concurrency (the biggest push toward FastAPI) comes next;
+    # then validation_docs before async_familiarity and control (equal pushes, file order).
     for answer in ("1", "2", "2", "2"):  # Flask by then, whatever the last two say
         chat.say(answer)
         seen.append(chat.asking)
@@ -88,6 +129,12 @@ def test_plain_recommend_asks_everything_in_order(chat: Transcript) -> None:
         "control": None,
         "project_size": None,
     }
+    # Decisive first, not file order: after a FastAPI-leaning answer the next question is one
+    # that can push toward Flask by 2 (async_familiarity), not concurrency or validation_docs
+    # (1 each) although dialog.yaml lists those first.
+    chat.say("restart")
+    chat.say("api")
+    assert chat.asking == "async_familiarity"
 
 
 @pytest.mark.parametrize(
@@ -107,11 +154,12 @@ def test_plain_recommend_asks_everything_in_order(chat: Transcript) -> None:
 )
 def test_answers_by_id_label_number_and_words(chat: Transcript, answer: str, option: str) -> None:
     chat.say("recommend a json api")
-    chat.say("skip")
+    while chat.asking not in (None, "validation_docs"):
+        chat.say("skip")
     assert chat.asking == "validation_docs"
     chat.say(answer)
     assert chat.state.answers["validation_docs"] == option
-    assert chat.asking == "async_familiarity"
+    assert chat.asking != "validation_docs"  # taken, not asked again
 
 
 @pytest.mark.parametrize("word", ["skip", "not sure", "don't know", "Skip!", "idk"])
@@ -128,23 +176,32 @@ def test_back_re_asks_the_previous_question(chat: Transcript) -> None:
     assert "first question" in chat.text
     assert chat.asking == "app_kind"
     chat.say("api")
+    previous = chat.asking
+    assert previous not in (None, "app_kind")
     chat.say("yes")
-    assert chat.asking == "validation_docs"
+    assert chat.asking not in (None, previous)
+    first_answer = chat.state.answers[previous]
     chat.say("back")
-    assert chat.asking == "concurrency"
-    assert "concurrency" not in chat.state.answers
+    assert chat.asking == previous
+    assert previous not in chat.state.answers
     chat.say("no")
-    assert chat.state.answers == {"app_kind": "api", "concurrency": "low"}
+    assert set(chat.state.answers) == {"app_kind", previous}
+    assert chat.state.answers[previous] not in (None, first_answer)  # the new answer counts
 
 
 def test_back_after_the_verdict_reopens_the_last_question(chat: Transcript) -> None:
     chat.say("recommend")
-    finish(chat, "3", "1", "1")  # an ML model, high concurrency, docs: settled
+    asked = answer_what_is_asked(chat, FASTAPI_LEANING)
     assert chat.state.phase == "done"
+    assert "only the confidence" in chat.text  # settled before every question was asked
+    last = asked[-1]
     chat.say("back")
-    assert chat.asking == "validation_docs"
-    chat.say("2")  # docs don't matter after all: the rest could now change the verdict
-    assert chat.asking == "async_familiarity"
+    assert chat.asking == last
+    assert last not in chat.state.answers
+    chat.say(FLASK_LEANING[last])  # the other way after all: the rest could now change it
+    assert chat.state.phase == "asking"
+    assert chat.asking not in (None, last)
+    assert chat.asking not in chat.state.answers
 
 
 def test_back_undoes_a_story_filled_factor_and_its_inference(chat: Transcript) -> None:
@@ -181,16 +238,18 @@ def test_cancel_ends_the_dialog_and_facts_still_work(chat: Transcript) -> None:
     assert chat.replies[0].fact.id == "performance"
 
 
-def test_why_and_help_explain_and_re_ask(chat: Transcript) -> None:
+def test_why_and_help_explain_and_re_ask(chat: Transcript, kb: KnowledgeBase) -> None:
     chat.say("recommend")
     chat.say("api")
+    pending = chat.asking
+    assert pending is not None
     chat.say("why")
     assert "Why I ask:" in chat.text
-    assert "event loop" in chat.text
-    assert chat.asking == "concurrency"
+    assert kb.dialog.factor(pending).why in chat.text  # the why of the question on screen
+    assert chat.asking == pending
     chat.say("help")
     assert "recommend" in chat.text
-    assert chat.asking == "concurrency"
+    assert chat.asking == pending
     assert chat.state.answers == {"app_kind": "api"}
 
 
@@ -207,11 +266,12 @@ def test_a_fact_question_mid_dialog_is_answered_then_the_question_re_asked(
 ) -> None:
     chat.say("recommend")
     chat.say("api")
-    before = chat.state.answers
+    before, pending = chat.state.answers, chat.asking
+    assert pending is not None
     chat.say("does flask support websockets?")
     assert chat.replies[0].fact is not None
     assert chat.replies[0].fact.id == "realtime"
-    assert chat.asking == "concurrency"
+    assert chat.asking == pending
     assert chat.state.answers == before
 
 
@@ -237,7 +297,7 @@ def test_a_long_answer_fills_other_factors_too(chat: Transcript) -> None:
     assert chat.state.answers["app_kind"] == "ml_model"
     assert chat.state.answers["concurrency"] == "high"
     assert "From your answer: high concurrency" in chat.text
-    assert chat.asking == "validation_docs"
+    assert chat.asking not in (None, "app_kind", "concurrency")  # neither is asked again
 
 
 def test_story_negation_and_longest_phrase_win(chat: Transcript) -> None:
@@ -265,9 +325,12 @@ def test_recommend_mid_dialog_starts_again_with_the_new_story(chat: Transcript) 
 def test_idle_dialog_expires_from_the_stored_time(chat: Transcript, clock: Clock) -> None:
     chat.say("recommend")
     chat.say("api")
+    pending = chat.asking
+    assert pending is not None
     clock.advance(3599)
     chat.say("yes")
-    assert chat.state.answers == {"app_kind": "api", "concurrency": "high"}
+    assert set(chat.state.answers) == {"app_kind", pending}  # still in time: answered
+    assert chat.state.answers[pending] is not None
     clock.advance(3601)
     chat.say("yes")
     assert "timed out after 60 minutes" in chat.text
@@ -290,13 +353,16 @@ def test_button_clicks_answer_the_pending_question_only(chat: Transcript) -> Non
     chat.say("recommend")
     chat.click("app_kind", "api")
     assert chat.state.answers == {"app_kind": "api"}
+    pending = chat.asking
+    assert pending not in (None, "app_kind")
     state = chat.state
     chat.click("app_kind", "web_app")  # an old button, clicked again
     assert "already answered" in chat.text
     assert chat.state == state.model_copy(update={"updated_at": chat.state.updated_at})
-    chat.click("concurrency", None)  # the skip button
-    assert chat.state.answers == {"app_kind": "api", "concurrency": None}
-    chat.click("validation_docs", "nonsense")
+    chat.click(pending, None)  # the skip button of the question on screen
+    assert chat.state.answers == {"app_kind": "api", pending: None}
+    assert chat.asking is not None
+    chat.click(chat.asking, "nonsense")
     assert "no longer offered" in chat.text
 
 
@@ -318,16 +384,21 @@ def test_conversations_of_two_users_are_separate(advisor: Advisor) -> None:
     assert alice.state.answers == {"app_kind": "api"}
 
 
-def test_an_answer_to_a_later_question_is_kept_for_later(chat: Transcript) -> None:
+def test_an_answer_to_a_later_question_is_kept_for_later(
+    chat: Transcript, kb: KnowledgeBase
+) -> None:
     chat.say("recommend a json api for a few users")
-    assert chat.asking == "validation_docs"
+    pending = chat.asking
+    assert pending not in (None, "control")
     chat.say("batteries included")  # answers the control question, not this one
     assert "Noted for later: more built in" in chat.text
     assert chat.state.answers["control"] == "batteries"
-    assert chat.asking == "validation_docs"
-    chat.say("no")
-    chat.say("no")
-    assert chat.asking == "project_size"  # control is not asked again
+    assert chat.asking == pending
+    asked = answer_what_is_asked(chat, FLASK_LEANING)  # keeps the verdict open to the end
+    assert asked[0] == pending
+    assert "control" not in asked  # control is not asked again
+    assert set(chat.state.answers) == {f.id for f in kb.dialog.factors}  # though all are done
+    assert chat.state.answers["control"] == "batteries"
 
 
 def test_ambiguous_short_answers_are_not_filed_elsewhere(chat: Transcript) -> None:
@@ -362,9 +433,11 @@ def test_back_at_the_first_question_says_so_and_stays(chat: Transcript) -> None:
 def test_a_bare_recommend_midway_asks_before_starting_over(chat: Transcript) -> None:
     chat.say("recommend")
     chat.say("api")
+    pending = chat.asking
+    assert pending is not None
     chat.say("recommend")
     assert "`restart`" in chat.text
-    assert chat.asking == "concurrency"
+    assert chat.asking == pending
     assert chat.state.answers["app_kind"] == "api"
     chat.say("recommend a website with jinja templates")  # with a story: a new start
     assert chat.state.answers["app_kind"] == "web_app"
@@ -387,3 +460,25 @@ def test_an_existing_codebase_is_remembered_and_the_verdict_speaks_to_it(
     while chat.asking is not None:
         chat.say("yes")
     assert "moving to FastAPI" in chat.text
+
+
+def test_a_correction_in_words_replaces_the_earlier_answer(chat: Transcript) -> None:
+    chat.say("recommend we serve a pytorch model to 10k users")
+    assert chat.state.answers["app_kind"] == "ml_model"
+    chat.say("no, it's a server rendered website with jinja templates")
+    assert "Got it: a web app with server-rendered pages, not serving an ML model." in chat.text
+    assert chat.state.answers["app_kind"] == "web_app"
+    assert chat.state.answers["concurrency"] == "high"
+    pending = chat.asking
+    assert pending is not None
+    chat.say("no")  # a plain "no" still answers the question on screen
+    assert pending in chat.state.answers
+    assert chat.state.answers["app_kind"] == "web_app"
+
+
+def test_a_correction_drops_what_was_inferred_from_the_old_answer(chat: Transcript) -> None:
+    chat.say("recommend a quick prototype")
+    assert chat.state.answers["project_size"] == "small"  # inferred from a prototype
+    chat.say("actually it's a json api for our mobile app")
+    assert chat.state.answers["app_kind"] == "api"
+    assert "project_size" not in chat.state.answers

@@ -137,25 +137,21 @@ def test_the_dialog_leaves_start_questions_and_finish(
 ) -> None:
     chat = Transcript(recorded(kb, matcher, clock, store))
     chat.say("recommend a json api")
-    for answer in ("no", "yes", "yes"):  # modest traffic; docs matter; knows async: settled
+    for answer in ("yes", "more built in"):  # knows async, wants more built in: settled
         chat.say(answer)
     rec = chat.verdict().recommendation
     assert rec is not None
     (start,) = of_type(store, "start")
     dialog = start["dialog"]
     questions = of_type(store, "question")
-    assert [q["factor"] for q in questions] == [
-        "concurrency",
-        "validation_docs",
-        "async_familiarity",
-    ]
+    assert [q["factor"] for q in questions] == ["async_familiarity", "control"]
     assert {q["dialog"] for q in questions} == {dialog}
     (finish,) = of_type(store, "finish")
     assert finish["framework"] == rec.framework == "fastapi"
     assert finish["dialog"] == dialog
     assert of_type(store, "cancel") == []
     bands = [m["band"] for m in of_type(store, "message")]
-    assert bands == ["dialog"] * 4
+    assert bands == ["dialog"] * 3
 
 
 def test_cancel_restart_and_expiry_say_where_the_dialog_was_left(

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.kb.loader import KnowledgeBase, load_knowledge
+from bot.errors import KnowledgeError
+from bot.kb.loader import DIALOG_EXAMPLES_FILE, KnowledgeBase, load_dialog_examples, load_knowledge
 from bot.matching.matcher import Matcher, model_path, trained_on
 from bot.matching.model import (
     MODEL_FILE,
@@ -20,6 +21,7 @@ from bot.matching.model import (
     npy_bytes,
     read_npy,
 )
+from bot.matching.slots import SLOTS_FILE
 from tests.conftest import ROOT, MakeCopy, run_advisor
 
 
@@ -155,3 +157,35 @@ def test_the_row_layout_round_trips(kb: KnowledgeBase) -> None:
     assert len(names) == layout.size
     assert Layout.of(names) == layout
     assert {name[:2] for name in names} == {"v:", "b:", "f:", "c:"}
+
+
+@pytest.mark.parametrize("damage", ["delete", "no weights"])
+def test_a_missing_slot_reader_is_named_with_the_command_that_rebuilds_it(
+    knowledge_copy: MakeCopy, damage: str
+) -> None:
+    directory = knowledge_copy()
+    if damage == "delete":
+        (directory / SLOTS_FILE).unlink()
+    else:
+        (directory / SLOTS_FILE).with_suffix(".npy").unlink()
+    with pytest.raises(ModelError, match="run `advisor train`") as caught:
+        Matcher(load_knowledge(directory))
+    assert "slots" in str(caught.value)
+    check = run_advisor("check", "--knowledge", str(directory))
+    assert check.returncode == 1
+    assert "slots" in check.stderr
+    assert "Traceback" not in check.stderr
+
+
+def test_a_bad_dialog_example_names_its_file_and_line(knowledge_copy: MakeCopy) -> None:
+    directory = knowledge_copy()
+    path = directory / DIALOG_EXAMPLES_FILE
+    lines = path.read_text(encoding="utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if line.strip() == "app_kind: api")
+    lines[at] = lines[at].replace("app_kind: api", "app_kind: spaceship")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    kb = load_knowledge(directory)
+    with pytest.raises(KnowledgeError) as caught:
+        load_dialog_examples(path, kb.dialog)
+    assert f"{DIALOG_EXAMPLES_FILE}:{at + 1}:" in str(caught.value)
+    assert "app_kind: spaceship" in str(caught.value)

@@ -165,15 +165,15 @@ def test_a_restarted_replica_continues_the_dialog_from_its_sqlite_file(tmp_path:
     second = Replica(api, store, tmp_path / "second.log")
     try:
         second.wait_healthy()
-        # Modest traffic, no docs, new to async, a minimal core: even, so the size decides.
-        for i, answer in enumerate(["no", "no", "1", "large"], start=3):
+        # A minimal core, modest traffic, no docs: even, so the size decides.
+        for i, answer in enumerate(["1", "no", "no", "large"], start=3):
             second.slack.event(dm_event(user, answer, f"1700300000.000{i}00", root))
             api.wait_until(lambda i=i: len(_kinds(api, f"D{user}")) >= i)
         assert _kinds(api, f"D{user}") == [
-            ("question", "concurrency"),
-            ("question", "validation_docs"),
             ("question", "async_familiarity"),
             ("question", "control"),
+            ("question", "concurrency"),
+            ("question", "validation_docs"),
             ("question", "project_size"),
             ("verdict", "fastapi"),
         ]

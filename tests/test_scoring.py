@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.wording import verdict_text
-from bot.dialog.scoring import recommend, settled
+from bot.dialog.scoring import most_decisive, recommend, settled
 from bot.kb.dialog_models import DISPLAY_NAME
 from bot.kb.loader import KnowledgeBase
 
@@ -158,3 +158,24 @@ def test_settled_only_when_no_open_answer_could_change_the_winner(kb: KnowledgeB
     )
     open_answers = {"app_kind": "ml_model", "concurrency": "high"}  # 6; the rest could give 6
     assert not settled(kb.dialog, open_answers)
+
+
+def test_the_question_asked_next_is_the_one_that_can_move_the_verdict_most(
+    kb: KnowledgeBase,
+) -> None:
+    """With FastAPI ahead, a question whose answer can push hardest toward Flask comes
+    first; with nothing known, the one that can push furthest either way."""
+    dialog = kb.dialog
+    open_factors = [f for f in dialog.order if f != "app_kind"]
+    ahead = most_decisive(dialog, {"app_kind": "ml_model"}, open_factors)
+    toward_flask = {
+        f.id: max(
+            sum(e.weight if e.favours == "flask" else -e.weight for e in o.effects)
+            for o in f.options
+        )
+        for f in dialog.factors
+        if f.id in open_factors
+    }
+    assert toward_flask[ahead] == max(toward_flask.values())
+    assert toward_flask[ahead] > toward_flask[open_factors[0]]  # not simply the yaml order
+    assert most_decisive(dialog, {}, dialog.order) == "app_kind"

@@ -1,9 +1,8 @@
 """Advisor.handle(key, inbound) -> list[Reply]: every transport funnels into this one call.
 
-It takes the conversation's lock, loads its state, decides what the message is (a control
-word, an answer, a fact question, a request for a recommendation), and saves the new state
-with the version it loaded, so two messages of one conversation never interleave.
-"""
+It takes the conversation's lock, loads its state, decides what the message is (a control,
+an answer, a fact question, a request for a recommendation), and saves the new state with the
+version it loaded, so two messages of one conversation never interleave."""
 
 from __future__ import annotations
 
@@ -17,9 +16,10 @@ from bot.core.conversation import Conversation
 from bot.core.delivery import Courier
 from bot.core.messages import Inbound, Reply
 from bot.core.quota import OverQuota, Quota
+from bot.dialog.controls import Control
 from bot.dialog.engine import DialogEngine
 from bot.dialog.state import DialogState
-from bot.dialog.understanding import Control, Understanding
+from bot.dialog.understanding import Understanding
 from bot.insights.events import Turn
 from bot.insights.recorder import Recorder
 from bot.kb.loader import KnowledgeBase
@@ -50,7 +50,7 @@ class Advisor:
         self.kb = kb
         self.store = store
         self.matcher = matcher or Matcher(kb)
-        self.understanding = Understanding(kb.dialog, self.matcher.reader)
+        self.understanding = Understanding(kb.dialog, self.matcher.reader, self.matcher.slots)
         self.conversation = Conversation(kb, self.matcher.reader)
         self.engine = DialogEngine(kb.dialog)
         self.clock = clock
@@ -162,8 +162,7 @@ class Advisor:
         posts = courier.render(replies)
         turn = delivery or uuid.uuid4().hex
         if before.phase == "idle" and state.phase == "idle":
-            # No dialog is at stake (a fact answer): a post repeated after a crash is harmless,
-            # so one save after posting is enough.
+            # No dialog at stake (a fact answer): a post repeated after a crash is harmless.
             for index, post in enumerate(posts):
                 courier.send(turn, index, post)
             self._save(key, state, version)
@@ -271,7 +270,9 @@ class Advisor:
 
     def _while_asking(self, state: DialogState, text: str) -> list[Reply]:
         factor = self.engine.pending_factor(state)
-        assert factor is not None
+        assert factor is not None  # asking: a question is pending
+        if corrected := self.understanding.correction(text, state.answers):
+            return self.engine.correct(state, corrected)
         option = self.understanding.answer(factor, text)
         if option is None and self.understanding.unsure(text):
             self.engine.record(state, factor.id, None, "answer")  # as `skip` would

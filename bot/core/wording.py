@@ -118,6 +118,10 @@ def existing_summary(framework: str) -> str:
     return f"an existing {DISPLAY_NAME.get(framework, framework)} codebase"  # type: ignore[call-overload]
 
 
+def corrected_text(now: str, before: str) -> str:
+    return f"Got it: {now}, not {before}."
+
+
 def filled_text(summaries: list[str], origin: str) -> str:
     joined = ", ".join(summaries)
     return f"From your {origin}: {joined}. Change any of these with `back`."

@@ -12,26 +12,30 @@ def _quote(text: str) -> str:
 def mermaid(dialog: DialogFile) -> str:
     factors = {f.id: f for f in dialog.factors}
     lines = ["flowchart TD", '    start(["recommend [story]"])']
-    lines.append('    story["fill every factor the story answers"]')
+    lines.append('    story["fill every factor the story states (phrases, then the slot reader)"]')
     lines.append("    start --> story")
-    previous = "story"
+    lines.append('    settled{"could any open question still change the framework?"}')
+    lines.append("    story --> settled")
+    lines.append(
+        '    next["ask the open question whose answer can move the verdict most '
+        '(dialog.yaml order among equals)"]'
+    )
+    lines.append("    settled -->|yes| next")
     for factor_id in dialog.order:
         factor = factors[factor_id]
         options = "<br/>".join(f"{n}. {o.label}" for n, o in enumerate(factor.options, 1))
         lines.append(f"    {factor_id}{{{_quote(factor.question)}}}")
         lines.append(f"    {factor_id}_opts[{_quote(options)}]")
         lines.append(f"    {factor_id} --- {factor_id}_opts")
-        label = "next unanswered" if previous == "story" else "answer or skip"
-        lines.append(f"    {previous} -->|{label}| {factor_id}")
-        previous = factor_id
+        lines.append(f"    next --> {factor_id}")
+        lines.append(f"    {factor_id} -->|answer, unsure or skip| settled")
     lines.append(
         '    verdict(["verdict: framework, confidence, reasons, flip (a tie: a toss-up)"])'
     )
-    lines.append(f"    {previous} -->|answer or skip| verdict")
-    lines.append('    settled{"could any open question still change the framework?"}')
-    lines.append("    story -.-> settled")
-    lines.append("    settled -.->|no: stop asking, say so| verdict")
-    lines.append("    verdict -.->|go on| settled")
+    lines.append(
+        "    settled -->|no, or nothing open: say more answers only move the confidence| verdict"
+    )
+    lines.append("    verdict -.->|go on| next")
     for factor in dialog.factors:
         for rule in factor.infer:
             values = " or ".join(rule.when.is_any)

@@ -11,7 +11,7 @@ import secrets
 
 from bot.core import wording
 from bot.core.messages import OptionView, QuestionView, Reply
-from bot.dialog.scoring import Recommendation, recommend
+from bot.dialog.scoring import Recommendation, most_decisive, recommend
 from bot.dialog.scoring import settled as settled_on
 from bot.dialog.state import DialogState, Source
 from bot.kb.dialog_models import FRAMEWORKS, DialogFile, Factor
@@ -60,16 +60,32 @@ class DialogEngine:
         if state.pending == factor_id:
             state.pending, state.misses = None, 0
 
+    def correct(self, state: DialogState, corrected: dict[str, str]) -> list[Reply]:
+        """ "no, it's an API": earlier answers replaced, with what rested on them, and the
+        dialog goes on from there (the verdict may now hinge on another question)."""
+        notes = []
+        for factor_id, option_id in corrected.items():
+            factor = self.factors[factor_id]
+            before = factor.option(str(state.answers.get(factor_id))).summary
+            state.forget(factor_id)
+            self.record(state, factor_id, option_id, "answer")
+            notes.append(wording.corrected_text(factor.option(option_id).summary, before))
+        for other in list(state.history):
+            if state.sources.get(other) == "inferred":
+                state.forget(other)
+        return [Reply("info", " ".join(notes)), self.advance(state)]
+
     def advance(self, state: DialogState, *, all_questions: bool = False) -> Reply:
-        """Ask the next question that is neither answered nor inferable, or give the verdict:
-        also as soon as no answer to the rest could change who wins (unless the user asked
-        to hear them all)."""
+        """Ask the open question that can move the verdict most, or give the verdict: also as
+        soon as no answer to the rest could change who wins (unless the user asked to hear
+        them all)."""
         self._infer(state)
         settled = not all_questions and not state.go_on and settled_on(self.dialog, state.answers)
-        for factor_id in self.dialog.order:
-            if factor_id not in state.answers and not settled:
-                state.phase, state.pending = "asking", factor_id
-                return self.question(state)
+        open_factors = self.open_questions(state)
+        if open_factors and not settled:
+            state.phase = "asking"
+            state.pending = most_decisive(self.dialog, state.answers, open_factors)
+            return self.question(state)
         return self.conclude(state)
 
     def conclude(self, state: DialogState) -> Reply:

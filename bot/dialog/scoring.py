@@ -140,6 +140,24 @@ def settled(dialog: DialogFile, answers: Answers) -> bool:
     return swing < tally.margin
 
 
+def most_decisive(dialog: DialogFile, answers: Answers, open_factors: Sequence[str]) -> str:
+    """Of the open factors, the one whose answer can push furthest toward the side now
+    behind (either way when neither leads, since any push breaks a tie); dialog.yaml's order
+    among equals."""
+    tally = _tally(dialog, answers)
+    behind: Framework | None = None
+    if tally.margin:
+        behind = "fastapi" if tally.framework == "flask" else "flask"
+
+    def push(factor_id: str) -> float:
+        options = dialog.factor(factor_id).options
+        if behind is None:
+            return max(abs(_net(o.effects, "fastapi")) for o in options)
+        return max(_net(o.effects, behind) for o in options)
+
+    return min(open_factors, key=lambda f: (-push(f), open_factors.index(f)))
+
+
 def _net(effects: Sequence[Effect], side: Framework) -> float:
     return sum(e.weight if e.favours == side else -e.weight for e in effects)
 

@@ -1,7 +1,7 @@
 """Understand what a user types during the dialog: a control word, an answer, or a story.
 
-Control words are the contract of INTERFACES.md section 3 and work in every state, so they
-are code; everything about options (labels, replies, aliases, patterns) is dialog.yaml data.
+Control words (bot.dialog.controls) come first; everything about options (labels, replies,
+aliases, patterns) is dialog.yaml data, and the trained slot reader hears the rest.
 """
 
 from __future__ import annotations
@@ -9,107 +9,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
 
-from bot.kb.dialog_models import DialogFile, Factor
+from bot.dialog.controls import CONTROL_NAMES, Control, Controls
+from bot.kb.dialog_models import DialogFile, Factor, ReplyExample
 from bot.matching.reader import Reader
-
-
-class Control(Enum):
-    SKIP = "skip"
-    BACK = "back"
-    RESTART = "restart"
-    CANCEL = "cancel"
-    WHY = "why"
-    HELP = "help"
-    GO_ON = "go_on"  # after a verdict given early: ask the remaining questions after all
-    VERDICT = "verdict"  # during the dialog: the verdict now, with what is known
-
-
-CONTROL_PHRASES: dict[Control, tuple[str, ...]] = {
-    Control.SKIP: (
-        "skip",
-        "not sure",
-        "dont know",
-        "don't know",
-        "no idea",
-        "unsure",
-        "idk",
-        "dunno",
-        "pass",
-        "no preference",
-        "skip it",
-        "skip this",
-    ),
-    Control.BACK: ("back", "go back", "previous", "undo", "previous question"),
-    Control.RESTART: (
-        "restart",
-        "start over",
-        "can we start over",
-        "lets start over",
-        "reset",
-        "start again",
-        "begin again",
-    ),
-    Control.CANCEL: (
-        "cancel",
-        "stop",
-        "quit",
-        "exit",
-        "never mind",
-        "nevermind",
-        "abort",
-        "forget it",
-    ),
-    Control.WHY: (
-        "why",
-        "why do you ask",
-        "why does it matter",
-        "why does that matter",
-        "why do you need to know",
-        "why do you need to know that",
-        "why is this relevant",
-        "why is that relevant",
-        "why ask",
-        "why is that",
-        "whats the tradeoff",
-        "whats the tradeoff here",
-    ),
-    Control.HELP: ("help", "what can you do", "commands", "options", "menu"),
-    Control.GO_ON: (
-        "go on",
-        "continue",
-        "keep going",
-        "ask the rest",
-        "ask me the rest",
-        "more questions",
-        "ask me more",
-    ),
-    Control.VERDICT: (
-        "just tell me",
-        "just tell me which one",
-        "just tell me which one is better",
-        "skip the rest",
-        "verdict now",
-        "verdict",
-        "give me the verdict",
-        "tell me now",
-        "just pick one",
-        "just pick for me",
-        "just give me the answer",
-        "just tell me flask or fastapi",
-        "decide for me",
-        "enough questions",
-        "stop asking",
-        "thats enough",
-    ),
-}
+from bot.matching.slots import SlotReader
 
 _FUZZY_ANSWER_CUTOFF = 82.0
-_LEADING_CONTROL_WORDS = 9  # longer messages that open with "go back" say something else too
+# How a message that corrects an earlier answer opens ("no, it's an API", "actually 200 users").
+_CORRECTION = re.compile(r"^(?:no|nope|nah|actually|correction|sorry|wait|not quite)\b[\s,.!:-]*")
 _COMMANDS = {"recommend", "recommendation"}
 # Words that, just before a phrase, turn a yes/no answer around ("we don't need swagger").
 _NEGATORS = {
@@ -125,7 +35,22 @@ _NEGATORS = {
     "nor",
     "neither",
     "hardly",
+    "nobody",
+    "none",
+    "noone",
+    "nothing",
+    "didnt",
+    "havent",
+    "hasnt",
 }
+# Words that start a new statement: a negation before them does not reach past them.
+_CLAUSE_JOINS = {"and", "but", "so", "while", "because", "though", "although", "however"}
+# What, just after a phrase, says it is not wanted ("swagger and validation dont matter").
+_NEGATED_AFTER = re.compile(
+    r"^(?:\S+ ){0,4}?(?:(?:do|does|would)(?:nt| not) (?:really )?(?:matter|need|care)|"
+    r"(?:is|are)(?:nt| not) (?:really |that |very )?(?:important|needed|a priority|a concern)|"
+    r"not (?:important|needed|a priority|a concern|required)|irrelevant|unnecessary)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -136,14 +61,23 @@ class _Phrase:
 
 
 class Understanding:
-    def __init__(self, dialog: DialogFile, reader: Reader) -> None:
+    """The dialog's phrases first (they say exactly what they name), then the trained slot
+    reader for what people say in words of their own."""
+
+    def __init__(
+        self,
+        dialog: DialogFile,
+        reader: Reader,
+        slots: SlotReader | None = None,
+        story_threshold: float | None = None,
+        reply_threshold: float | None = None,
+    ) -> None:
         self.dialog = dialog
         self.reader = reader
-        self._controls = {
-            reader.clean(phrase): control
-            for control, phrases in CONTROL_PHRASES.items()
-            for phrase in phrases
-        }
+        self.slots = slots
+        self.story_threshold = story_threshold or dialog.reading.story
+        self.reply_threshold = reply_threshold or dialog.reading.reply
+        self._control_words = Controls(reader.clean)
         self._starts = _pattern(reader.clean(p) for p in dialog.start_phrases)
         self._unsure = [reader.clean(p) for p in dialog.unsure_phrases]
         self._existing = {
@@ -170,28 +104,7 @@ class Understanding:
         return " ".join(self.reader.correct(w) for w in self.reader.clean(text).split())
 
     def control(self, text: str) -> Control | None:
-        cleaned = self.reader.clean(text)
-        found = self._controls.get(cleaned)
-        if found is not None or len(cleaned) < 5:
-            return found
-        close = process.extractOne(
-            cleaned, list(self._controls), scorer=OSA.distance, score_cutoff=1
-        )
-        if close:
-            return self._controls[close[0]]  # "cancle", "restrat"
-        return self._leading_control(cleaned)
-
-    def _leading_control(self, cleaned: str) -> Control | None:
-        """A control phrase of two words or more that opens a short message: "go back, I
-        answered it wrong", "just tell me which one already", "start over pls"."""
-        words = cleaned.split()
-        if len(words) > _LEADING_CONTROL_WORDS:
-            return None
-        for size in range(min(4, len(words) - 1), 1, -1):
-            found = self._controls.get(" ".join(words[:size]))
-            if found is not None:
-                return found
-        return None
+        return self._control_words.find(text)
 
     def existing(self, text: str) -> str | None:
         """The framework a story says a codebase already runs on, if it names exactly one."""
@@ -240,13 +153,39 @@ class Understanding:
                 exact.setdefault(self.reader.clean(phrase), option.id)
         if cleaned in exact:
             return exact[cleaned]
+        if self.unsure(text):  # "it depends on a lot of things": not "a lot"
+            return None
         inside = self._phrases_in(cleaned, exact)
         if inside is not None:
             return inside
         found = process.extractOne(
             cleaned, list(exact), scorer=fuzz.ratio, score_cutoff=_FUZZY_ANSWER_CUTOFF
         )
-        return exact[found[0]] if found else None
+        if found:
+            return exact[found[0]]
+        if self.slots is None:
+            return None
+        return self.slots.reply(factor, text, self.reply_threshold)
+
+    def correction(self, text: str, answers: dict[str, str | None]) -> dict[str, str]:
+        """What a message that opens as a correction changes among the factors already
+        answered: factor -> the option it says now."""
+        found = _CORRECTION.match(text.strip().lower())
+        if found is None:
+            return {}
+        said = self.story(text.strip()[found.end() :])
+        return {f: o for f, o in said.items() if answers.get(f) not in (None, o)}
+
+    def reads_as(self, reply: ReplyExample) -> str | None:
+        """What a reply to `reply.factor`'s question is taken for, named as labelled sets
+        name it: an option id, "unsure", a control ("skip", "verdict_now"), or None."""
+        control = self.control(reply.reply)
+        if control is not None:
+            return CONTROL_NAMES.get(control)
+        option = self.answer(self.dialog.factor(reply.factor), reply.reply)
+        if option is None and self.unsure(reply.reply):
+            return "unsure"
+        return option
 
     def _phrases_in(self, cleaned: str, exact: dict[str, str]) -> str | None:
         """The option named by the longest phrase inside a longer answer, if only one is."""
@@ -256,7 +195,9 @@ class Understanding:
         options = set()
         for begin, phrase in _longest_first(pattern, cleaned):
             option = exact[phrase]
-            options.add(self._negated(cleaned, begin, option) if self._binary(option) else option)
+            options.add(
+                self._negated(cleaned, begin, phrase, option) if self._binary(option) else option
+            )
         return options.pop() if len(options) == 1 else None
 
     def _binary(self, option_id: str) -> bool:
@@ -265,16 +206,28 @@ class Understanding:
             for f in self.dialog.factors
         )
 
-    def _negated(self, cleaned: str, begin: int, option_id: str) -> str:
-        """For a yes/no factor, "no need for api docs" means the other option than "api docs"."""
-        before = cleaned[:begin].split()[-3:]
-        if not _NEGATORS & set(before):
+    def _negated(self, cleaned: str, begin: int, phrase: str, option_id: str) -> str:
+        """For a yes/no factor, "no need for api docs" or "api docs dont matter" means the
+        other option than "api docs"."""
+        before = cleaned[:begin].split()
+        joins = [i for i, word in enumerate(before) if word in _CLAUSE_JOINS]
+        before = before[joins[-1] + 1 if joins else 0 :][-5:]  # within the phrase's own clause
+        after = cleaned[begin + len(phrase) :].strip()
+        if not _NEGATORS & set(before) and not _NEGATED_AFTER.match(after):
             return option_id
         factor = next(f for f in self.dialog.factors if option_id in {o.id for o in f.options})
         return next(o.id for o in factor.options if o.id != option_id)
 
     def story(self, text: str) -> dict[str, str]:
-        """Factors a free-text story answers unambiguously: factor id -> option id."""
+        """Factors a free-text story answers unambiguously: factor id -> option id. What the
+        phrases find stands; the slot reader fills the factors they found nothing for."""
+        found = self._story_phrases_found(text)
+        if self.slots is not None:
+            for factor, options in self.slots.story(text, self.story_threshold).items():
+                found.setdefault(factor, options)
+        return {f: options.pop() for f, options in found.items() if len(options) == 1}
+
+    def _story_phrases_found(self, text: str) -> dict[str, set[str]]:
         cleaned = self.clean(text)
         found: dict[str, set[str]] = {}
         if self._story_pattern is not None:
@@ -282,12 +235,12 @@ class Understanding:
                 entry = self._story_phrases[phrase]
                 option = entry.option
                 if len(self.dialog.factor(entry.factor).options) == 2:
-                    option = self._negated(cleaned, begin, option)
+                    option = self._negated(cleaned, begin, phrase, option)
                 found.setdefault(entry.factor, set()).add(option)
         for regex, factor_id, option_id in self._story_regexes:
             if regex.search(cleaned):
                 found.setdefault(factor_id, set()).add(option_id)
-        return {f: options.pop() for f, options in found.items() if len(options) == 1}
+        return found
 
 
 def _pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:

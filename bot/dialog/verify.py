@@ -13,8 +13,8 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from bot.dialog.controls import CONTROL_PHRASES
 from bot.dialog.scoring import Recommendation, recommend, winner
-from bot.dialog.understanding import CONTROL_PHRASES
 from bot.errors import Problem
 from bot.kb.dialog_models import DialogFile
 from bot.kb.source import SourceFile

@@ -81,6 +81,18 @@ class Strength(_Model):
     leaning: Annotated[float, Field(gt=0.5, le=1)]
 
 
+Probability = Annotated[float, Field(gt=0, lt=1)]
+
+
+class ReadingThresholds(_Model):
+    """How sure the trained slot reader must be before its reading counts: of a clause in a
+    story (where a wrong guess fills a question the user never sees), and of a reply to the
+    question on screen (where the user sees what was taken and can go back)."""
+
+    story: Probability
+    reply: Probability
+
+
 class DialogFile(_Model):
     order: list[Identifier] = Field(min_length=1)
     factors: list[Factor] = Field(min_length=1)
@@ -96,7 +108,37 @@ class DialogFile(_Model):
     # (a user who skipped everything still gets a verdict a senior engineer would sign).
     fallback_reasons: dict[Framework, Annotated[list[Effect], Field(min_length=2)]]
     strength: Strength
+    reading: ReadingThresholds
     idle_timeout_seconds: Annotated[int, Field(gt=0)] = 3600
 
     def factor(self, factor_id: str) -> Factor:
         return next(f for f in self.factors if f.id == factor_id)
+
+
+# What a reply to a question may mean besides one of its options.
+REPLY_OUTCOMES = ("unsure", "skip", "back", "cancel", "restart", "why", "verdict_now")
+
+
+class StoryExample(_Model):
+    """A project story and the factors it states (only those: a guess is not a label)."""
+
+    story: Text
+    fills: dict[Identifier, Identifier] = Field(default_factory=dict)
+    existing: Framework | None = None
+    source: str = ""
+
+
+class ReplyExample(_Model):
+    """A reply typed at one question, and what it means: an option, unsure, or a control."""
+
+    factor: Identifier
+    reply: Text
+    expect: Identifier
+    source: str = ""
+
+
+class DialogExamples(_Model):
+    """Labelled stories and replies the slot reader is trained (or measured) on."""
+
+    stories: list[StoryExample] = Field(default_factory=list)
+    replies: list[ReplyExample] = Field(default_factory=list)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.errors import KnowledgeError, Problem
 from bot.kb.dialog_checks import check_dialog_references
-from bot.kb.dialog_models import DialogFile
+from bot.kb.dialog_models import REPLY_OUTCOMES, DialogExamples, DialogFile
 from bot.kb.models import (
     REQUIRED_FACT_IDS,
     ConversationFile,
@@ -32,6 +32,7 @@ MATCHING_FILE = "matching.yaml"
 DIALOG_FILE = "dialog.yaml"
 CONVERSATION_FILE = "conversation.yaml"
 EXAMPLES_FILE = "examples.yaml"  # read only to train and check: never at run time
+DIALOG_EXAMPLES_FILE = "dialog_examples.yaml"  # the slot reader's training set, likewise
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -118,6 +119,30 @@ def load_labelled(path: Path, fact_ids: Iterable[str] | None = None) -> Labelled
     if problems or labelled is None:
         raise KnowledgeError(problems)
     return labelled
+
+
+def load_dialog_examples(path: Path, dialog: DialogFile) -> DialogExamples:
+    """Labelled stories and replies, every problem at once with its line: a factor or an
+    option the dialog does not have is one of them."""
+    problems: list[Problem] = []
+    source, examples = _parse(path, DialogExamples, problems)
+    if source is not None and examples is not None:
+        options = {f.id: {o.id for o in f.options} for f in dialog.factors}
+        for i, story in enumerate(examples.stories):
+            for factor, option in story.fills.items():
+                if option not in options.get(factor, ()):
+                    place: Loc = ("stories", i, "fills", factor)
+                    problems.append(source.problem(place, f"no option '{factor}: {option}'"))
+        for i, reply in enumerate(examples.replies):
+            meant = options.get(reply.factor)
+            if meant is None:
+                problems.append(source.problem(("replies", i, "factor"), "no such factor"))
+            elif reply.expect not in meant | set(REPLY_OUTCOMES):
+                place = ("replies", i, "expect")
+                problems.append(source.problem(place, f"'{reply.factor}' has no '{reply.expect}'"))
+    if problems or examples is None:
+        raise KnowledgeError(problems)
+    return examples
 
 
 def _declared_fact_ids(source: SourceFile | None) -> set[str] | None:

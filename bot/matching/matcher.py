@@ -21,6 +21,7 @@ from bot.kb.loader import KnowledgeBase
 from bot.matching.features import features
 from bot.matching.model import MODEL_FILE, LinearModel, knowledge_digest
 from bot.matching.reader import Reader
+from bot.matching.slots import SlotReader
 
 Status = Literal["answered", "did_you_mean", "no_match"]
 # What a message is, when it is not a fact question: the model's classes without their prefix.
@@ -76,12 +77,18 @@ def trained_on(kb: KnowledgeBase) -> list[Path]:
 
 
 class Matcher:
-    def __init__(self, kb: KnowledgeBase, model: LinearModel | None = None) -> None:
+    """Both trained readers of text, loaded once and shared: the fact model, and the slot
+    reader the dialog uses for stories and replies (bot.matching.slots)."""
+
+    def __init__(
+        self, kb: KnowledgeBase, model: LinearModel | None = None, slots: SlotReader | None = None
+    ) -> None:
         self.kb = kb
         self.config = kb.matching
         if model is None:
             model = LinearModel.load(model_path(kb), knowledge_digest(trained_on(kb)))
         self.model = model
+        self.slots = slots or SlotReader.load(kb, trained_on(kb))
         self.reader = Reader(kb.matching, known_words=model.vocabulary)
         self._facts = set(kb.facts)
         # Class positions, facts in alphabetical order: a tie between two facts goes to the

@@ -1,8 +1,9 @@
 """The trained matcher's weights, read from two files and applied in plain Python.
 
 `model.json` holds the classes, the feature of every row, the vocabulary and the digest of the
-knowledge it was trained on; `model.npy` the weights, one float32 row per feature (numpy's own
-file format, so `numpy.load` reads it too, but nothing here needs numpy to).
+knowledge it was trained on; `model.npy` (its name, ending .npy) the weights, one float32 row
+per feature (numpy's own file format, so `numpy.load` reads it too, but nothing here needs
+numpy to). The slot reader's `slots.json` and `slots.npy` are the same format.
 
 `advisor train` writes the file from knowledge/ (see bot.training); nothing is downloaded or
 trained at run time. The file also records a digest of the knowledge files it was trained on, so
@@ -44,6 +45,11 @@ class ModelError(AdvisorError):
         super().__init__(f"{path}: {reason}; run `{REBUILD}`")
         self.path = path
         self.reason = f"{reason}; run `{REBUILD}`"
+
+
+def weights_path(model: Path) -> Path:
+    """The weights beside a model file: `slots.json` has `slots.npy`."""
+    return model.with_suffix(".npy")
 
 
 def knowledge_digest(files: Iterable[Path]) -> str:
@@ -131,7 +137,7 @@ class LinearModel:
         """Read the model; with `digest`, refuse one trained on other knowledge."""
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
-            data = path.with_name(WEIGHTS_FILE).read_bytes()
+            data = weights_path(path).read_bytes()
         except FileNotFoundError as exc:
             raise ModelError(Path(exc.filename), "the trained model is missing") from None
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -146,12 +152,13 @@ class LinearModel:
             expected = raw["weights_sha256"]
         except (KeyError, TypeError) as exc:
             raise ModelError(path, f"not a model file (no {exc})") from None
-        weights_path = path.with_name(WEIGHTS_FILE)
         if hashlib.sha256(data).hexdigest() != expected:
-            raise ModelError(weights_path, "its weights are not the ones model.json was built with")
+            raise ModelError(
+                weights_path(path), "its weights are not the ones model.json was built with"
+            )
         weights = read_npy(data, (layout.size, len(classes)))
         if weights is None or len(bias) != len(classes):
-            raise ModelError(weights_path, "its weights are cut short or misshapen")
+            raise ModelError(weights_path(path), "its weights are cut short or misshapen")
         if digest is not None and trained_on != digest:
             raise ModelError(path, "knowledge/ changed since the model was trained")
         return cls(classes, layout, weights, bias, vocabulary)

@@ -39,18 +39,32 @@ def examples_of(kb: KnowledgeBase) -> list[Example]:
 
 
 def train(kb: KnowledgeBase) -> str:
+    """Both models: the fact matcher's and the dialog's slot reader."""
+    from bot.matching.slots import SLOTS_FILE
+    from bot.training import slots
     from bot.training.train import fit, write
 
     started = time.perf_counter()
+    digest = knowledge_digest(trained_on(kb))
     examples = examples_of(kb)
     trained = fit(kb, examples)
-    path = write(trained, knowledge_digest(trained_on(kb)), kb.directory)
+    path = write(trained, digest, kb.directory)
     counts = Counter(e.label for e in examples)
-    return (
+    lines = [
         f"advisor: trained on {len(examples)} examples of {len(counts)} classes in "
         f"{time.perf_counter() - started:.1f} s; wrote {path} "
         f"({len(trained.rows)} rows, {path.stat().st_size // 1024} KiB)"
+    ]
+    started = time.perf_counter()
+    dialog = slots.examples_of(kb)
+    trained = slots.train_slots(kb, dialog)
+    path = write(trained, digest, kb.directory, SLOTS_FILE)
+    lines.append(
+        f"advisor: trained the slot reader on {len(dialog.stories)} stories and "
+        f"{len(dialog.replies)} replies in {time.perf_counter() - started:.1f} s; wrote {path} "
+        f"({len(trained.rows)} rows, {path.stat().st_size // 1024} KiB)"
     )
+    return "\n".join(lines)
 
 
 def compare(kb: KnowledgeBase, files: Sequence[Path] | None) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.kb.loader import KnowledgeBase
 from bot.matching.features import features, pair_name, word_features
-from bot.matching.model import FORMAT, MODEL_FILE, WEIGHTS_FILE, Layout, npy_bytes
+from bot.matching.model import FORMAT, MODEL_FILE, Layout, npy_bytes, weights_path
 from bot.matching.reader import Reader, stem
 from bot.training.dataset import Example, fact_examples, vocabulary
 
@@ -82,14 +82,16 @@ def fit(
     kb: KnowledgeBase,
     examples: Sequence[Example],
     regularisation: float = REGULARISATION,
+    *,
     letters: bool = True,
     kinship: bool = True,
+    words: list[str] | None = None,
 ) -> Trained:
     import numpy as np
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    words = vocabulary(kb, examples)
+    words = words if words is not None else vocabulary(kb, examples)
     reader = Reader(kb.matching, known_words=words)
     vectoriser = Vectoriser(kb, reader, letters, kinship)
     rows = [vectoriser.message(e.text) for e in examples]
@@ -135,7 +137,7 @@ def _frequent(rows: list[dict[str, float]]) -> set[str]:
     }
 
 
-def write(trained: Trained, digest: str, directory: Path) -> Path:
+def write(trained: Trained, digest: str, directory: Path, name: str = MODEL_FILE) -> Path:
     weights = array("f", (w for row in trained.weights for w in row))
     data = npy_bytes(weights, (len(trained.rows), len(trained.classes)))
     payload: dict[str, Any] = {
@@ -147,7 +149,7 @@ def write(trained: Trained, digest: str, directory: Path) -> Path:
         "vocabulary": trained.vocabulary,
         "rows": Layout.of(trained.rows).as_json(),
     }
-    (directory / WEIGHTS_FILE).write_bytes(data)
-    path = directory / MODEL_FILE
+    path = directory / name
+    weights_path(path).write_bytes(data)
     path.write_text(json.dumps(payload, separators=(",", ":")) + "\n", encoding="utf-8")
     return path
