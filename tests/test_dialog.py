@@ -482,3 +482,15 @@ def test_a_correction_drops_what_was_inferred_from_the_old_answer(chat: Transcri
     chat.say("actually it's a json api for our mobile app")
     assert chat.state.answers["app_kind"] == "api"
     assert "project_size" not in chat.state.answers
+
+
+def test_a_yes_to_an_either_or_question_is_not_noted_for_another(chat: Transcript) -> None:
+    """ "yes" answers several yes/no questions; at "minimal core or more built in?" it is not
+    taken as the answer to one of them."""
+    chat.say("recommend a json api, the team knows asyncio well")
+    assert chat.asking == "control"
+    before = dict(chat.state.answers)
+    chat.say("yes")
+    assert "Noted for later" not in chat.text
+    assert chat.state.answers == before
+    assert chat.asking == "control"

@@ -312,7 +312,7 @@ class Advisor:
             (factor.id, option)
             for factor in self.kb.dialog.factors
             if factor.id != state.pending and factor.id not in state.answers
-            if (option := self.understanding.exact_answer(factor, text)) is not None
+            if (option := self.understanding.plainly_answers(factor, text)) is not None
         ]
         return found[0] if len(found) == 1 else None
 

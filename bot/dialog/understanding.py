@@ -78,6 +78,12 @@ class Understanding:
         self.story_threshold = story_threshold or dialog.reading.story
         self.reply_threshold = reply_threshold or dialog.reading.reply
         self._control_words = Controls(reader.clean)
+        owners: dict[str, set[str]] = {}
+        for factor in dialog.factors:
+            for option in factor.options:
+                for reply in option.replies:
+                    owners.setdefault(reader.clean(reply), set()).add(factor.id)
+        self._shared_replies = {reply for reply, factors in owners.items() if len(factors) > 1}
         self._starts = _pattern(reader.clean(p) for p in dialog.start_phrases)
         self._unsure = [reader.clean(p) for p in dialog.unsure_phrases]
         self._existing = {
@@ -138,6 +144,13 @@ class Understanding:
             if cleaned in {self.reader.clean(p) for p in phrases}:
                 return option.id
         return None
+
+    def plainly_answers(self, factor: Factor, text: str) -> str | None:
+        """The option `text` names exactly, unless it is a reply several questions share
+        ("yes", "not really"): that only answers the question on screen."""
+        if self.clean(text) in self._shared_replies:
+            return None
+        return self.exact_answer(factor, text)
 
     def answer(self, factor: Factor, text: str) -> str | None:
         """The option of `factor` that `text` chooses, or None when it cannot be told."""
