@@ -223,7 +223,7 @@ def _serve(args: argparse.Namespace) -> int:
     from bot.store import open_store
 
     settings = Settings()
-    configure_logging(json_lines=settings.log_format == "json")
+    configure_logging(json_lines=settings.log_format == "json", log_text=settings.log_text)
     mode = choose_mode(settings, args.socket, args.http)
     check_settings(settings, mode)
     asked = args.workers if args.workers is not None else settings.workers
@@ -251,9 +251,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     port = args.port or settings.port
     if mode == "socket":
-        serve_socket(runtime(), settings.slack_app_token or "", args.host, port)
+        token = settings.slack_app_token or ""
+        serve_socket(runtime(), token, args.host, port, settings.metrics_port)
         return 0
-    return serve_http(runtime, args.host, port, workers)
+    return serve_http(runtime, args.host, port, workers, settings.metrics_port)
 
 
 def _workers(asked: int | None, store: str) -> int:

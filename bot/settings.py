@@ -18,6 +18,8 @@ class Settings(BaseSettings):
     advisor_store: str = Field(default="sqlite:///var/advisor.sqlite3", alias="ADVISOR_STORE")
     advisor_knowledge: Path | None = Field(default=None, alias="ADVISOR_KNOWLEDGE")
     port: int = Field(default=3000, alias="PORT", ge=1, le=65535)
+    # /metrics is served on this port only (default: PORT + 1), never on the public one.
+    metrics_port: int | None = Field(default=None, alias="ADVISOR_METRICS_PORT", ge=1, le=65535)
     # HTTP worker processes (bot/adapters/slack/workers.py); unset: one per CPU, at most 4.
     workers: int | None = Field(default=None, alias="ADVISOR_WORKERS", ge=1, le=64)
     # Operability: JSON log lines by default; message text only when opted in.

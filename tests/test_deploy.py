@@ -135,3 +135,27 @@ def test_the_image_healthcheck_command_works(tmp_path: Path) -> None:
             assert ok.returncode == 0
     finally:
         api.stop()
+
+
+def test_the_front_door_limits_agree_with_the_app() -> None:
+    """The ingress refuses what the app would refuse, earlier; metrics stay off the Service."""
+    from bot.adapters.slack.door import Limits
+    from bot.adapters.slack.routes import MAX_BODY_BYTES
+
+    (ingress,) = _kind("Ingress")
+    notes = ingress["metadata"]["annotations"]
+    assert int(notes["nginx.ingress.kubernetes.io/proxy-body-size"].rstrip("k")) * 1000 == (
+        MAX_BODY_BYTES
+    )
+    (paths,) = [rule["http"]["paths"] for rule in ingress["spec"]["rules"]]
+    assert [p["path"] for p in paths] == ["/slack/events"]  # /metrics is not routed
+    controller = next(d for d in _kind("ConfigMap") if d["metadata"]["name"].startswith("ingress"))
+    limits = Limits()
+    assert float(controller["data"]["client-header-timeout"]) <= limits.header_seconds
+    assert float(controller["data"]["client-body-timeout"]) <= limits.body_seconds
+    container = _advisor_deployment()["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    metrics = int(env["ADVISOR_METRICS_PORT"])
+    assert metrics in [p["containerPort"] for p in container["ports"]]
+    (service,) = [s for s in _kind("Service") if s["metadata"]["name"] == "framework-advisor"]
+    assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"]

@@ -89,3 +89,24 @@ def test_a_fork_neither_loses_nor_doubles_a_line(tmp_path: Path) -> None:
     messages = [line["message"] for line in lines]
     assert sorted(messages) == ["before the fork", "in the parent", "in the worker"]
     assert messages[0] == "before the fork"
+
+
+def test_library_lines_that_quote_a_payload_keep_their_words_and_lose_the_content(
+    tmp_path: Path,
+) -> None:
+    lines = _run(
+        """
+        body = {"event": {"text": "my password is hunter2"}}
+        logging.getLogger("slack_bolt.App").warning("Unhandled request (%s)", body)
+        logging.getLogger("slack_sdk.web").info("Sending a request - %s", [body])
+        logging.getLogger("bot.test").info("our own line {kept}")
+        """,
+        tmp_path,
+    )
+    text = json.dumps(lines)
+    assert "hunter2" not in text
+    messages = [line["message"] for line in lines]
+    assert messages[0].startswith("Unhandled request")
+    assert "withheld" in messages[0]
+    assert "withheld" in messages[1]
+    assert messages[2] == "our own line {kept}"

@@ -15,7 +15,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot.loopback.slack_api import Failure, FakeSlackAPI
-from tests.serve import advisor_http
+from tests.serve import advisor_http, free_port
 from tests.slack_requests import PAYLOADS, Slack, dm_event, get, in_one_rate_window, unique
 
 
@@ -25,12 +25,20 @@ def serve_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(api: FakeSlackAPI, serve_log: Path) -> Iterator[str]:
+def metrics_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def server(api: FakeSlackAPI, serve_log: Path, metrics_port: int) -> Iterator[str]:
     """Two worker processes on one SQLite file: every scenario below then also shows that a
     retried event, a conversation, the rate limit and the metrics hold across workers."""
     work = serve_log.parent
     store = f"sqlite:///{work}/advisor.db"
-    with advisor_http(api.url, store, serve_log, ADVISOR_WORKERS="2") as base:
+    metrics = str(metrics_port)
+    with advisor_http(
+        api.url, store, serve_log, ADVISOR_WORKERS="2", ADVISOR_METRICS_PORT=metrics
+    ) as base:
         yield base
 
 
@@ -436,6 +444,9 @@ def post_oversized(server: str, size: int) -> int:
         conn.sendall(
             b"POST /slack/events HTTP/1.1\r\nHost: advisor\r\n"
             b"Content-Type: application/json\r\n"
+            # signed as far as can be told before the body: the size is what is refused
+            + f"X-Slack-Request-Timestamp: {int(time.time())}\r\n".encode()
+            + b"X-Slack-Signature: v0=0\r\n"
             + f"Content-Length: {size}\r\n\r\n".encode()
             + b'{"type": "event_callback", "pad": "'
         )
@@ -516,11 +527,16 @@ def test_no_token_or_secret_reaches_the_logs(
     assert "Traceback" not in text
 
 
-def test_metrics_and_one_json_log_line_per_request(server: str, serve_log: Path) -> None:
-    """Runs after the scenarios above: what an operator would see of them."""
+def test_metrics_and_one_json_log_line_per_request(
+    server: str, serve_log: Path, metrics_port: int
+) -> None:
+    """Runs after the scenarios above: what an operator would see of them. The metrics are
+    on their own port, never on the public one."""
     time.sleep(0.5)  # the last scenario's work finishes; nothing else is sent meanwhile
-    status, body = get(f"{server}/metrics")
+    assert get(f"{server}/metrics")[0] == 404
+    status, body = get(f"http://127.0.0.1:{metrics_port}/metrics")
     assert status == 200
+    assert get(f"http://127.0.0.1:{metrics_port}/slack/events")[0] == 404
     metrics = body.decode()
     for sample in (
         'advisor_requests_total{kind="mention",outcome="ok"}',
@@ -532,6 +548,8 @@ def test_metrics_and_one_json_log_line_per_request(server: str, serve_log: Path)
         "advisor_dialogs_started_total",
         "advisor_dialogs_finished_total",
         "advisor_request_seconds_bucket",
+        'advisor_refused_requests_total{reason="bad_signature"}',
+        'advisor_refused_requests_total{reason="unsigned"}',
     ):
         assert sample in metrics, sample
     time.sleep(0.3)  # information lines are written in batches, every 0.1 s

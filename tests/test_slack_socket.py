@@ -160,7 +160,11 @@ def advisor_socket(
     log = socket_log
     port = health_port
     env = serve_env(
-        api.url, f"sqlite:///{work}/advisor.db", SLACK_APP_TOKEN=APP_TOKEN, PORT=str(port)
+        api.url,
+        f"sqlite:///{work}/advisor.db",
+        SLACK_APP_TOKEN=APP_TOKEN,
+        PORT=str(port),
+        ADVISOR_METRICS_PORT=str(free_port()),
     )
     env.pop("SLACK_SIGNING_SECRET")
     with log.open("w") as output:

@@ -44,6 +44,8 @@ class Server:
     def __init__(self, argv: list[str], env: dict[str, str], port: int, log: Path) -> None:
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
+        metrics = env.get("ADVISOR_METRICS_PORT")
+        self.metrics = f"http://127.0.0.1:{metrics}" if metrics else self.base
         self.log = log
         self._output: IO[str] = log.open("a")
         self.process = subprocess.Popen(
@@ -128,6 +130,7 @@ def advisor_server(api_url: str, store: str, log: Path, **env: str) -> Server:
         "--port",
         str(port),
     ]
+    env.setdefault("ADVISOR_METRICS_PORT", str(free_port()))
     return Server(argv, slack_env(api_url, ADVISOR_STORE=store, **env), port, log)
 
 

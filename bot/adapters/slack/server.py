@@ -1,8 +1,9 @@
 """`advisor serve`: the Bolt app over HTTP (uvicorn, one or more worker processes) or Socket Mode.
 
-HTTP serves POST /slack/events (Bolt verifies the signature and the 5-minute window before any
-work), GET /healthz (200 when the store answers and the knowledge is loaded, else 503) and
-GET /metrics (Prometheus); see routes.py, and workers.py for several processes.
+HTTP serves POST /slack/events (the signature and its 5-minute window are checked on the raw
+bytes before anything else, door.py), GET /healthz (200 when the store answers and the
+knowledge is loaded, else 503, observed off the event loop, health.py), and GET /metrics
+(Prometheus) on a port of its own; see routes.py, and workers.py for several processes.
 SIGTERM stops taking requests, lets in-flight work finish, and closes the store.
 """
 
@@ -24,7 +25,9 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.adapters.slack import gate
 from bot.adapters.slack.app import build_app, web_client
+from bot.adapters.slack.door import Limits, Signatures, bounded
 from bot.adapters.slack.executor import BoundedExecutor
+from bot.adapters.slack.health import Health
 from bot.adapters.slack.routes import Routes
 from bot.adapters.slack.service import SlackService
 from bot.adapters.slack.telemetry import Telemetry
@@ -77,11 +80,31 @@ class Runtime:
     advisor: Advisor
     executor: BoundedExecutor
     telemetry: Telemetry
+    signatures: Signatures | None = None
+    health: Health | None = None
 
-    def healthy(self) -> bool:
+    def probe(self) -> bool:
+        """Can this process serve: knowledge loaded, store answering (may block: off-loop)."""
         return bool(self.advisor.kb.facts) and self.advisor.store.ping()
 
+    def healthy(self) -> bool:
+        if self.health is None:
+            self.health = Health(self.probe).start()
+        return self.health.ok()
+
+    def routes(self, metrics_port: int | None, *, events: bool = True) -> Routes:
+        bolt = self.app if events else None
+        return Routes(
+            bolt,
+            self.healthy,
+            self.telemetry,
+            signatures=self.signatures,
+            metrics_port=metrics_port,
+        )
+
     def shutdown(self) -> None:
+        if self.health is not None:
+            self.health.stop()
         self.executor.shutdown(wait=True, cancel_futures=False)
         if self.advisor.recorder is not None:
             self.advisor.recorder.close()  # the last buffered events, then the store
@@ -103,7 +126,9 @@ def build_runtime(settings: Settings, advisor: Advisor, mode: str, threads: int 
         telemetry=telemetry,
         verify_requests=mode == "http",
     )
-    return Runtime(app, advisor, executor, telemetry)
+    secret = settings.slack_signing_secret
+    signatures = Signatures(secret) if mode == "http" and secret else None
+    return Runtime(app, advisor, executor, telemetry, signatures)
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -112,41 +137,56 @@ def listen(host: str, port: int) -> socket.socket:
     return socket.create_server((host, port), family=family, backlog=2048)
 
 
-def serve_http(build: Callable[[], Runtime], host: str, port: int, workers: int = 1) -> int:
+def serve_http(
+    build: Callable[[], Runtime],
+    host: str,
+    port: int,
+    workers: int = 1,
+    metrics_port: int | None = None,
+) -> int:
     """Serve until SIGTERM; the exit code. `build` makes a worker's runtime: with several
-    workers it runs in each one after the fork (workers.py)."""
-    sock = listen(host, port)
+    workers it runs in each one after the fork (workers.py). /metrics is served on
+    `metrics_port` only (default: the next port)."""
+    metrics_port = metrics_port or port + 1
+    socks = [listen(host, port), listen(host, metrics_port)]
     runtime = build() if workers <= 1 else None  # a bad store or token fails before "listening"
-    log.info("serving HTTP on %s:%s (/slack/events, /healthz), %d worker(s)", host, port, workers)
+    log.info(
+        "serving HTTP on %s:%s (/slack/events, /healthz), metrics on :%s, %d worker(s)",
+        host,
+        port,
+        metrics_port,
+        workers,
+    )
     print(f"advisor: listening on http://{host}:{port}/slack/events", flush=True)
     if runtime is not None:
-        _run_http_worker(runtime, sock)
+        _run_http_worker(runtime, socks, metrics_port)
         return 0
     with shared_metrics():
-        return Supervisor(workers, lambda: _run_http_worker(build(), sock)).run()
+        return Supervisor(workers, lambda: _run_http_worker(build(), socks, metrics_port)).run()
 
 
-def _uvicorn(routes: Routes, **options: Any) -> Any:
+def _uvicorn(routes: Routes, limits: Limits | None = None, **options: Any) -> Any:
     import uvicorn
 
     config = uvicorn.Config(
         routes,
         loop="uvloop",
-        http="httptools",
+        http=bounded(limits or Limits()),
         lifespan="off",
         log_config=None,  # ours (telemetry.configure_logging): JSON lines
         log_level="warning",
         access_log=False,  # telemetry logs each handled request once, with its outcome
         server_header=False,
         proxy_headers=False,  # no proxy's word is taken for the client's address
+        timeout_keep_alive=5,  # an idle keep-alive connection is closed after this
         timeout_graceful_shutdown=20,
         **options,
     )
     return uvicorn.Server(config)
 
 
-def _run_http_worker(runtime: Runtime, sock: socket.socket) -> None:
-    server = _uvicorn(Routes(runtime.app, runtime.healthy, runtime.telemetry))
+def _run_http_worker(runtime: Runtime, socks: list[socket.socket], metrics_port: int) -> None:
+    server = _uvicorn(runtime.routes(metrics_port))
 
     def stop(signum: int, frame: object) -> None:
         server.should_exit = True
@@ -156,8 +196,9 @@ def _run_http_worker(runtime: Runtime, sock: socket.socket) -> None:
     # that comes before uvicorn's handlers are in place stops it as soon as it has started.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, stop)
+    runtime.healthy()  # the first observation, before the first probe can ask
     try:
-        server.run(sockets=[sock])
+        server.run(sockets=socks)
     finally:
         log.info("stopped taking requests; finishing in-flight work")
         runtime.shutdown()
@@ -177,10 +218,18 @@ class GatedSocketModeHandler(SocketModeHandler):
         client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
 
 
-def serve_socket(runtime: Runtime, app_token: str, host: str, port: int) -> None:
-    """Socket Mode; /healthz still answers on `port` so orchestrators can probe the replica."""
-    health = _uvicorn(Routes(None, runtime.healthy, runtime.telemetry), host=host, port=port)
-    health_thread = threading.Thread(target=health.run, name="healthz", daemon=True)
+def serve_socket(
+    runtime: Runtime, app_token: str, host: str, port: int, metrics_port: int | None = None
+) -> None:
+    """Socket Mode; /healthz still answers on `port` so orchestrators can probe the replica,
+    and /metrics on `metrics_port` (default: the next port)."""
+    metrics_port = metrics_port or port + 1
+    socks = [listen(host, port), listen(host, metrics_port)]
+    health = _uvicorn(runtime.routes(metrics_port, events=False))
+    runtime.healthy()
+    health_thread = threading.Thread(
+        target=health.run, kwargs={"sockets": socks}, name="healthz", daemon=True
+    )
     health_thread.start()
     handler = GatedSocketModeHandler(runtime.app, app_token, web_client=runtime.app.client)
     stopped = threading.Event()

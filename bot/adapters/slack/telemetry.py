@@ -39,6 +39,12 @@ class Telemetry:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
             registry=self.registry,
         )
+        self.refused = Counter(
+            "advisor_refused_requests_total",
+            "Requests refused at the door: unsigned, bad_signature, too_large, malformed",
+            ["reason"],
+            registry=self.registry,
+        )
         self.matches = Counter(
             "advisor_matches_total",
             "Fact questions, by how they matched",
@@ -182,8 +188,27 @@ class BatchingStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
             super().flush()
 
 
-def configure_logging(json_lines: bool) -> None:
+_LIBRARIES = ("slack_bolt", "slack_sdk", "uvicorn")
+_WITHHELD = " [content withheld; ADVISOR_LOG_TEXT=1 logs it]"
+
+
+class WithholdContent(logging.Filter):
+    """Library log lines that quote a request or a payload ("Unhandled request ({...})")
+    keep their words and lose the quoted content: people's messages are in it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith(_LIBRARIES):
+            message = record.getMessage()
+            cut = min((i for i in (message.find("{"), message.find("[{")) if i >= 0), default=-1)
+            if cut >= 0:
+                record.msg, record.args = message[:cut].rstrip(" (:") + _WITHHELD, ()
+        return True
+
+
+def configure_logging(json_lines: bool, log_text: bool = False) -> None:
     handler = BatchingStreamHandler()
+    if not log_text:
+        handler.addFilter(WithholdContent())
     handler.setFormatter(
         JsonFormatter()
         if json_lines
