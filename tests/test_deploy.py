@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
 import pytest
+import redis
 import yaml
 
+from bot.bench.processes import free_port
 from bot.loopback.slack_api import FakeSlackAPI
 from bot.settings import Settings
 from tests.conftest import ROOT
@@ -159,3 +163,53 @@ def test_the_front_door_limits_agree_with_the_app() -> None:
     assert metrics in [p["containerPort"] for p in container["ports"]]
     (service,) = [s for s in _kind("Service") if s["metadata"]["name"] == "framework-advisor"]
     assert [p["targetPort"] for p in service["spec"]["ports"]] == ["http"]
+
+
+def _redis_args() -> dict[str, list[str]]:
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    k8s = next(
+        d
+        for d in yaml.safe_load_all((DEPLOY / "k8s" / "redis.yaml").read_text())
+        if d["kind"] == "Deployment"
+    )
+    container = k8s["spec"]["template"]["spec"]["containers"][0]
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    assert "/data" in mounts
+    assert "/data" in " ".join(compose["services"]["redis"]["volumes"])
+    return {"compose": compose["services"]["redis"]["command"][1:], "k8s": container["args"]}
+
+
+@pytest.mark.parametrize("where", ["compose", "k8s"])
+def test_shipped_redis_keeps_what_it_acknowledged_and_never_evicts_dialogs(
+    where: str, tmp_path: Path
+) -> None:
+    """The shipped arguments, given to a real redis-server: append-only persistence, and
+    writes refused (not dialogs dropped) when memory is full."""
+    args = [str(tmp_path) if a == "/data" else a for a in _redis_args()[where]]
+    port = free_port()
+    binary = shutil.which("redis-server")
+    assert binary is not None, "redis-server is needed (.ci/redis-up installs it)"
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        client = redis.Redis(port=port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline, "redis-server refused the shipped arguments"
+                time.sleep(0.05)
+        config = client.config_get("*")
+        assert config["appendonly"] == "yes"
+        assert config["appendfsync"] == "everysec"
+        assert config["maxmemory-policy"] == "noeviction"
+        assert int(config["maxmemory"]) > 0
+        client.close()
+    finally:
+        server.kill()
+        server.wait(timeout=10)

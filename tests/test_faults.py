@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -109,16 +110,19 @@ def test_redis_outage_turns_health_503_and_the_service_resumes(
         api.wait_for("chat.postMessage", channel="DUOUT1")
         redis_server.stop()
         _wait_health(server.base, 503)
-        assert slack.event(dm_event("UOUT2", "is flask dead?", "1.2"))[0] == 200  # acked anyway
-        time.sleep(1)
-        assert api.calls_to("chat.postMessage", channel="DUOUT2") == []
+        missed = dm_event("UOUT2", "is flask dead?", "1.2")
+        # Not on record, so not acknowledged: Slack sends it again.
+        assert slack.event(missed, event_id="EvOUT2")[0] == 503
         assert server.alive
         redis_server.start()
         _wait_health(server.base, 200)
+        retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+        assert slack.event(missed, event_id="EvOUT2", headers=retry)[0] == 200
+        api.wait_for("chat.postMessage", channel="DUOUT2", timeout=15)
         slack.event(dm_event("UOUT3", "is flask dead?", "1.3"))
         api.wait_for("chat.postMessage", channel="DUOUT3", timeout=15)
         log = server.log.read_text()
-        assert "store failed" in log  # one clear line for the operator
+        assert "refused a message for Slack to retry" in log  # one clear line for the operator
         assert "redis" in log
     finally:
         assert server.stop() == 0
@@ -166,3 +170,44 @@ def test_the_usage_record_keeps_its_events_through_a_redis_outage(
     assert [e["fact"] for e in record.events_since(0)] == ["performance", "documentation"]
     recorder.close()
     record.close()
+
+
+def test_a_paused_redis_gets_prompt_refusals_that_slack_retries_and_one_answer_each(
+    redis_server: RedisServer, tmp_path: Path
+) -> None:
+    api = FakeSlackAPI().start()
+    server = advisor_server(
+        api.url,
+        f"redis://127.0.0.1:{redis_server.port}/0",
+        tmp_path / "serve.log",
+        ADVISOR_WORKERS="1",
+    )
+    try:
+        server.ready(health="/healthz")
+        slack = SlackSender(server.base)
+        users = [f"UPAUSE{n}" for n in range(4)]
+        assert redis_server.process is not None
+        redis_server.process.send_signal(signal.SIGSTOP)  # a stall: alive, and answering nothing
+        paused_at = time.monotonic()
+        for n, user in enumerate(users):
+            status, _, seconds = slack.event(
+                dm_event(user, "is flask dead?", f"1.{n}"), event_id=f"EvPAUSE{n}"
+            )
+            assert status == 503  # not on record: Slack must send it again
+            assert seconds < 1.5  # and it is told so well inside its 3 s
+            started = time.perf_counter()
+            _health(server.base)  # answered from the last observation, never waiting on Redis
+            assert time.perf_counter() - started < 0.1
+        time.sleep(max(0.0, 3.0 - (time.monotonic() - paused_at)))
+        redis_server.process.send_signal(signal.SIGCONT)
+        retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+        for n, user in enumerate(users):
+            event = dm_event(user, "is flask dead?", f"1.{n}")
+            assert slack.event(event, event_id=f"EvPAUSE{n}", headers=retry)[0] == 200
+        for user in users:
+            api.wait_for("chat.postMessage", channel=f"D{user}", timeout=15)
+        time.sleep(1.0)
+        assert [len(api.calls_to("chat.postMessage", channel=f"D{u}")) for u in users] == [1] * 4
+    finally:
+        assert server.stop() == 0
+        api.stop()

@@ -221,6 +221,8 @@ def test_a_chosen_suggestion_and_unmatched_text_are_recorded_privately(
 
     api.wait_until(lambda: any(e.get("band") == "chosen" for e in recorded()), timeout=10)
     api.wait_until(lambda: any("center a div" in e.get("text", "") for e in recorded()))
+    # The mention's own record is written after its reply, on another thread than the click's.
+    api.wait_until(lambda: any(near_tie.text in e.get("text", "") for e in recorded()))
     chosen = next(e for e in recorded() if e.get("band") == "chosen")
     assert (chosen["fact"], chosen["surface"]) == (facts[1], "mention")
     assert chosen["candidates"] == facts

@@ -6,14 +6,14 @@ version it loaded, so two messages of one conversation never interleave."""
 
 from __future__ import annotations
 
+import functools
 import re
 import time
-import uuid
 from collections.abc import Callable
 
 from bot.core import wording
 from bot.core.conversation import Conversation
-from bot.core.delivery import Courier
+from bot.core.delivery import REMEMBERED, Courier, deliver, finish_interrupted
 from bot.core.messages import Inbound, Reply
 from bot.core.quota import OverQuota, Quota
 from bot.dialog.controls import Control
@@ -27,8 +27,6 @@ from bot.matching.matcher import Matcher, MatchResult
 from bot.store.base import ConversationKey, StateStore
 
 Clock = Callable[[], float]
-
-_REMEMBERED = 8  # deliveries remembered per conversation: Slack retries within minutes
 
 _QUESTION_START = re.compile(
     r"^\s*(what|whats|which|how|does|do|is|are|can|could|should|would|will|why|where|when)\b",
@@ -79,8 +77,14 @@ class Advisor:
                 stored, used = self.store.load_counted(key, quota.name, quota.window)
             version = stored.version if stored else 0
             state = DialogState.model_validate(stored.data) if stored else DialogState()
-            if state.outbox:
-                version = self._finish_interrupted_turn(key, state, version, courier)
+            if state.outbox:  # owed posts first; a message that came meanwhile was written
+                unseen = state.phase == "asking" and inbound.delivery != state.outbox_turn
+                unread = inbound.delivery if unseen else None
+                version = finish_interrupted(
+                    courier, functools.partial(self._save, key), version, state, unread
+                )
+                if unseen:  # before its question was seen: not an answer to it
+                    return []
             if state.seen(inbound.delivery):
                 return []  # handled already, maybe by another replica
             counted = self._admit(quota, used)
@@ -97,12 +101,10 @@ class Advisor:
         """Whether the message has been counted against `quota` yet; OverQuota if it is over.
         `used` is the count read with the conversation's state.
 
-        Well under the quota the count is only read (with the state, in one read), and the
-        message is counted after its turn, still inside the lock, so the conversation's next
-        message sees it: no write waits before the reply. From half the quota on, each
-        message is counted first. The quota can then be passed only by messages admitted
-        below half of it whose turns, in other conversations of the same sender, are still in
-        progress when the rest of it has been used.
+        Well under the quota the count is only read (with the state), and the message is
+        counted after its turn, inside the lock: no write waits before the reply. From half
+        the quota on, each message is counted first, so only turns admitted below half of it,
+        still running in the sender's other conversations, can pass it.
         """
         if quota is None:
             return True
@@ -126,7 +128,7 @@ class Advisor:
         # pydantic-core builds several times faster than model_copy(deep=True)'s deepcopy.
         before = DialogState.model_validate(state.model_dump())
         if inbound.delivery is not None:
-            state.remember(inbound.delivery, _REMEMBERED)
+            state.remember(inbound.delivery, REMEMBERED)
         now = self.clock()
         replies = self._expire(state, now)
         replies += self._step(state, inbound)
@@ -134,10 +136,11 @@ class Advisor:
         if courier is None:
             self._save(key, state, version)
         else:
-            self._deliver(
-                key,
-                version,
+            save = functools.partial(self._save, key)
+            deliver(
                 courier,
+                save,
+                version=version,
                 state=state,
                 before=before,
                 replies=replies,
@@ -147,48 +150,6 @@ class Advisor:
 
     def _save(self, key: ConversationKey, state: DialogState, version: int) -> int:
         return self.store.save(key, state.model_dump(mode="json", exclude_defaults=True), version)
-
-    def _deliver(
-        self,
-        key: ConversationKey,
-        version: int,
-        courier: Courier,
-        *,
-        state: DialogState,
-        before: DialogState,
-        replies: list[Reply],
-        delivery: str | None,
-    ) -> None:
-        posts = courier.render(replies)
-        turn = delivery or uuid.uuid4().hex
-        if before.phase == "idle" and state.phase == "idle":
-            # No dialog at stake (a fact answer): a post repeated after a crash is harmless.
-            for index, post in enumerate(posts):
-                courier.send(turn, index, post)
-            self._save(key, state, version)
-            return
-        state.outbox, state.outbox_turn = posts, turn
-        version = self._save(key, state, version)  # decided, and owed to the user
-        try:
-            for index, post in enumerate(state.outbox):
-                courier.send(state.outbox_turn, index, post)
-        except Exception:
-            # Not delivered after every retry: back to the state the user last saw.
-            self._save(key, before, version)
-            raise
-        state.outbox, state.outbox_turn = [], ""
-        self._save(key, state, version)
-
-    def _finish_interrupted_turn(
-        self, key: ConversationKey, state: DialogState, version: int, courier: Courier | None
-    ) -> int:
-        """A replica died between deciding a turn and confirming its delivery: finish it."""
-        if courier is not None:
-            for index, post in enumerate(state.outbox):
-                if not courier.delivered(state.outbox_turn, index, post):
-                    courier.send(state.outbox_turn, index, post)
-        state.outbox, state.outbox_turn = [], ""
-        return self._save(key, state, version)
 
     def peek(self, key: ConversationKey) -> DialogState:
         """The stored state, read-only (adapters use it to check a click is still current)."""

@@ -144,7 +144,10 @@ class Recorder:
 
     def _flush_periodically(self) -> None:
         while not self._stop.wait(self.settings.flush_interval):
-            self.flush()
+            try:
+                self.flush()
+            except Exception:  # the writer never dies: the batch is kept, the next round retries
+                log.exception("usage record: a write failed unexpectedly")
 
     def flush(self) -> None:
         """Write what is buffered (and, now and then, forget what is past retention)."""
@@ -154,7 +157,7 @@ class Recorder:
             try:
                 if batch:
                     self.store.add_events(batch)
-            except StoreError as exc:
+            except Exception as exc:  # a StoreError, or a fault no one foresaw: kept either way
                 log.warning("usage record: cannot write %d events yet: %s", len(batch), exc)
                 with self._guard:
                     self._buffer[:0] = batch  # kept for the next attempt, written once

@@ -50,6 +50,7 @@ class FakeSlackAPI:
         self.calls: list[Call] = []
         self.failures: defaultdict[str, deque[Failure]] = defaultdict(deque)
         self.websocket_url = "ws://127.0.0.1:1/link"
+        self.latency = 0.0  # seconds before every answer, as slack.com takes from a cloud region
         self._lock = threading.Lock()
         self._arrived = threading.Condition(self._lock)
         self._ts = itertools.count(1)
@@ -180,6 +181,8 @@ class FakeSlackAPI:
             )
             self.calls.append(call)
             self._arrived.notify_all()
+        if self.latency:
+            time.sleep(self.latency)
         if failure is not None:
             if failure.delay:
                 time.sleep(failure.delay)  # the client has long given up: a timeout

@@ -36,6 +36,15 @@ class Stored:
     version: int
 
 
+@dataclass(frozen=True)
+class Entry:
+    """A delivery in the inbox: its id, what it carried, and how many times it was taken."""
+
+    id: str
+    data: JSON
+    attempts: int
+
+
 class StateStore(ABC):
     """Primitives every backend provides. Values are JSON objects."""
 
@@ -57,10 +66,6 @@ class StateStore(ABC):
     def delete(self, key: ConversationKey) -> None: ...
 
     @abstractmethod
-    def first_delivery(self, delivery_id: str, ttl_seconds: float) -> bool:
-        """True the first time `delivery_id` is seen within `ttl_seconds`, False for a repeat."""
-
-    @abstractmethod
     def hit(self, name: str, window_seconds: int) -> int:
         """Count one event against `name` in the current fixed window; the count so far.
 
@@ -70,6 +75,36 @@ class StateStore(ABC):
     @abstractmethod
     def hit_count(self, name: str, window_seconds: int) -> int:
         """The count `hit` has reached in the current window, without counting: a read."""
+
+    # -- the inbox: deliveries acknowledged and not yet handled (bot.adapters.slack.inbox) -----
+
+    @abstractmethod
+    def inbox_add(
+        self, entry_id: str, data: JSON, *, lease_seconds: float, dedupe_seconds: float
+    ) -> bool:
+        """Record a delivery, unless `entry_id` was recorded within `dedupe_seconds`.
+
+        One atomic write of the dedupe mark and the entry, so whatever is acknowledged is on
+        record. The entry is leased for `lease_seconds` to the caller, who runs it now; 0
+        leaves it to whoever claims it first. False for a repeat, which changes nothing.
+        """
+
+    @abstractmethod
+    def inbox_claim(self, lease_seconds: float, limit: int) -> list[Entry]:
+        """Up to `limit` entries whose lease ran out (their taker died, or none was free),
+        each leased anew to the caller and its `attempts` counted."""
+
+    @abstractmethod
+    def inbox_renew(self, entry_ids: Sequence[str], lease_seconds: float) -> None:
+        """Extend the leases of entries still being handled (0: hand them back at once)."""
+
+    @abstractmethod
+    def inbox_done(self, entry_id: str) -> None:
+        """Forget a handled entry; its dedupe mark stays for the rest of its window."""
+
+    @abstractmethod
+    def inbox_depth(self) -> int:
+        """How many entries wait or run."""
 
     # -- the usage record (bot.insights): events and votes, kept for a retention period --------
 

@@ -6,9 +6,10 @@ import copy
 import threading
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from bot.errors import StaleStateError
-from bot.store.base import JSON, ConversationKey, StateStore, Stored
+from bot.store.base import JSON, ConversationKey, Entry, StateStore, Stored
 from bot.store.locks import StripedLocks
 
 
@@ -18,6 +19,7 @@ class MemoryStore(StateStore):
         self._guard = threading.Lock()
         self._locks = StripedLocks()
         self._deliveries: dict[str, float] = {}
+        self._inbox: dict[str, list[Any]] = {}  # id -> [lease until, data, attempts]
         self._hits: dict[tuple[str, int], int] = {}
         self._events: list[JSON] = []
         self._votes: dict[str, JSON] = {}
@@ -44,17 +46,45 @@ class MemoryStore(StateStore):
         with self._guard:
             self._data.pop(key, None)
 
-    def first_delivery(self, delivery_id: str, ttl_seconds: float) -> bool:
-        now = time.monotonic()
+    def inbox_add(
+        self, entry_id: str, data: JSON, *, lease_seconds: float, dedupe_seconds: float
+    ) -> bool:
+        now = time.time()
         with self._guard:
-            seen = self._deliveries.get(delivery_id)
-            if seen is not None and now - seen < ttl_seconds:
+            seen = self._deliveries.get(entry_id)
+            if seen is not None and now - seen < dedupe_seconds:
                 return False
-            self._deliveries[delivery_id] = now
+            self._deliveries[entry_id] = now
             if len(self._deliveries) > 100_000:
-                cutoff = now - ttl_seconds
+                cutoff = now - dedupe_seconds
                 self._deliveries = {k: v for k, v in self._deliveries.items() if v >= cutoff}
+            attempts = 1 if lease_seconds > 0 else 0
+            self._inbox[entry_id] = [now + lease_seconds, copy.deepcopy(data), attempts]
             return True
+
+    def inbox_claim(self, lease_seconds: float, limit: int) -> list[Entry]:
+        now = time.time()
+        with self._guard:
+            due = sorted((v[0], k) for k, v in self._inbox.items() if v[0] <= now)[:limit]
+            claimed = []
+            for _, key in due:
+                slot = self._inbox[key]
+                slot[0], slot[2] = now + lease_seconds, slot[2] + 1
+                claimed.append(Entry(key, copy.deepcopy(slot[1]), slot[2]))
+            return claimed
+
+    def inbox_renew(self, entry_ids: Sequence[str], lease_seconds: float) -> None:
+        with self._guard:
+            for key in entry_ids:
+                if key in self._inbox:
+                    self._inbox[key][0] = time.time() + lease_seconds
+
+    def inbox_done(self, entry_id: str) -> None:
+        with self._guard:
+            self._inbox.pop(entry_id, None)
+
+    def inbox_depth(self) -> int:
+        return len(self._inbox)
 
     def hit(self, name: str, window_seconds: int) -> int:
         window = int(time.time() // window_seconds)

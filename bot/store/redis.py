@@ -4,20 +4,24 @@ imports redis).
 Key layout (prefix `advisor:` by default):
     advisor:conv:<surface>:<team>:<channel>:<thread>:<user>   hash {data: JSON, v: version}
     advisor:lock:<conversation key>                            redis-py Lock (token value)
-    advisor:delivery:<event or action id>                      "1", expires after the TTL
+    advisor:delivery:<delivery id>                             "1", expires after the dedupe window
+    advisor:inbox / advisor:inbox:lease / advisor:inbox:tries  hash id -> delivery JSON; id by lease
+                                                               end; hash id -> times taken
     advisor:hits:<user>:<minute>                               a counter for the rate limit
     advisor:events                                             sorted set: event JSON by time
     advisor:votes / advisor:votes:at                           hash key -> vote JSON; key by time
 
-A replica that dies holding a lock loses it after `lock_timeout` seconds; a replica that
-outlives its lock (a long GC pause) is fenced by the version check in SAVE_SCRIPT, so it can
-never overwrite a newer state.
+A lock lives `lock_timeout` seconds and is renewed while its holder is alive and holding it,
+so a turn that waits on a slow Slack keeps it, and a replica that dies loses it within those
+few seconds. A replica that outlives its lock anyway (a pause longer than the lease) is fenced
+by the version check in SAVE_SCRIPT, so it can never overwrite a newer state.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -25,9 +29,10 @@ from typing import Any, cast
 
 import redis
 from redis.exceptions import LockError, LockNotOwnedError, RedisError
+from redis.lock import Lock
 
 from bot.errors import StaleStateError, StoreError
-from bot.store.base import JSON, ConversationKey, StateStore, Stored
+from bot.store.base import JSON, ConversationKey, Entry, StateStore, Stored
 
 # KEYS[1]: conversation hash. ARGV: expected version, JSON data, TTL seconds.
 SAVE_SCRIPT = """
@@ -61,22 +66,63 @@ return removed + #old
 """
 
 
+# KEYS: dedupe mark, inbox hash, leases set, attempts hash. ARGV: id, JSON, lease end, dedupe
+# seconds, attempts. The mark and the entry in one step: what was acknowledged is on record.
+INBOX_ADD_SCRIPT = """
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[4])) then
+  return 0
+end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[5])
+return 1
+"""
+
+# KEYS: inbox hash, leases set, attempts hash. ARGV: now, new lease end, limit.
+# Returns id, JSON, attempts for each claimed entry, flattened.
+INBOX_CLAIM_SCRIPT = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
+local out = {}
+for _, id in ipairs(ids) do
+  local data = redis.call('HGET', KEYS[1], id)
+  if data then
+    redis.call('ZADD', KEYS[2], ARGV[2], id)
+    local tries = redis.call('HINCRBY', KEYS[3], id, 1)
+    table.insert(out, id)
+    table.insert(out, data)
+    table.insert(out, tries)
+  else
+    redis.call('ZREM', KEYS[2], id)
+  end
+end
+return out
+"""
+
+
 class RedisStore(StateStore):
     def __init__(
         self,
         client: redis.Redis,
         *,
         prefix: str = "advisor:",
-        lock_timeout: float = 10.0,
+        lock_timeout: float = 3.0,
+        lock_wait: float = 30.0,
         conversation_ttl: int = 7 * 24 * 3600,
     ) -> None:
         self.client = client
         self.prefix = prefix
         self.lock_timeout = lock_timeout
+        self.lock_wait = lock_wait
+        self._held: set[Lock] = set()
+        self._held_guard = threading.Lock()
+        self._renewer: threading.Thread | None = None
         self.conversation_ttl = conversation_ttl
         self._save = client.register_script(SAVE_SCRIPT)
         self._put_vote = client.register_script(PUT_VOTE_SCRIPT)
         self._purge = client.register_script(PURGE_SCRIPT)
+        self._inbox_add = client.register_script(INBOX_ADD_SCRIPT)
+        self._inbox_claim = client.register_script(INBOX_CLAIM_SCRIPT)
+        self._inbox_keys = [f"{prefix}inbox", f"{prefix}inbox:lease", f"{prefix}inbox:tries"]
 
     @classmethod
     def from_url(cls, url: str, **options: Any) -> RedisStore:
@@ -97,7 +143,8 @@ class RedisStore(StateStore):
         lock = self.client.lock(
             f"{self.prefix}lock:{key.as_string()}",
             timeout=self.lock_timeout,
-            blocking_timeout=self.lock_timeout + 5,
+            blocking_timeout=self.lock_wait,
+            thread_local=False,  # its token is read by the thread that renews it, too
         )
         try:
             acquired = lock.acquire()
@@ -105,11 +152,35 @@ class RedisStore(StateStore):
             raise StoreError(f"redis: cannot lock {key.as_string()}: {exc}") from exc
         if not acquired:
             raise StoreError(f"redis: timed out waiting for the lock on {key.as_string()}")
+        self._hold(lock)
         try:
             yield
         finally:
+            with self._held_guard:
+                self._held.discard(lock)
             with contextlib.suppress(LockNotOwnedError, LockError, RedisError):
                 lock.release()  # expired already: the version check fenced any late write
+
+    def _hold(self, lock: Lock) -> None:
+        """Keep `lock` renewed until it is released (one thread renews every held lock)."""
+        with self._held_guard:
+            self._held.add(lock)
+            if self._renewer is None or not self._renewer.is_alive():
+                self._renewer = threading.Thread(
+                    target=self._renew_held, name="redis-locks", daemon=True
+                )
+                self._renewer.start()
+
+    def _renew_held(self) -> None:
+        while True:
+            time.sleep(self.lock_timeout / 3)
+            with self._held_guard:
+                held = list(self._held)
+            for lock in held:
+                # Lost (expired during a long pause, then taken): the save's version check
+                # fences this holder; a passing Redis error is retried next round.
+                with contextlib.suppress(LockError, RedisError):
+                    lock.reacquire()
 
     def load(self, key: ConversationKey) -> Stored | None:
         try:
@@ -152,14 +223,61 @@ class RedisStore(StateStore):
         except RedisError as exc:
             raise StoreError(f"redis: cannot delete {key.as_string()}: {exc}") from exc
 
-    def first_delivery(self, delivery_id: str, ttl_seconds: float) -> bool:
+    def inbox_add(
+        self, entry_id: str, data: JSON, *, lease_seconds: float, dedupe_seconds: float
+    ) -> bool:
+        text = json.dumps(data, separators=(",", ":"))
         try:
-            created = self.client.set(
-                f"{self.prefix}delivery:{delivery_id}", "1", nx=True, ex=max(1, int(ttl_seconds))
+            added = self._inbox_add(
+                keys=[f"{self.prefix}delivery:{entry_id}", *self._inbox_keys],
+                args=[
+                    entry_id,
+                    text,
+                    time.time() + lease_seconds,
+                    max(1, int(dedupe_seconds)),
+                    1 if lease_seconds > 0 else 0,
+                ],
             )
         except RedisError as exc:
-            raise StoreError(f"redis: cannot record delivery {delivery_id}: {exc}") from exc
-        return bool(created)
+            raise StoreError(f"redis: cannot record delivery {entry_id}: {exc}") from exc
+        return bool(added)
+
+    def inbox_claim(self, lease_seconds: float, limit: int) -> list[Entry]:
+        now = time.time()
+        try:
+            flat = self._inbox_claim(keys=self._inbox_keys, args=[now, now + lease_seconds, limit])
+        except RedisError as exc:
+            raise StoreError(f"redis: cannot claim from the inbox: {exc}") from exc
+        return [
+            Entry(flat[i].decode(), json.loads(flat[i + 1]), int(flat[i + 2]))
+            for i in range(0, len(flat), 3)
+        ]
+
+    def inbox_renew(self, entry_ids: Sequence[str], lease_seconds: float) -> None:
+        if not entry_ids:
+            return
+        until = time.time() + lease_seconds
+        try:  # XX: an entry finished meanwhile is not brought back
+            self.client.zadd(self._inbox_keys[1], dict.fromkeys(entry_ids, until), xx=True)
+        except RedisError as exc:
+            raise StoreError(f"redis: cannot renew inbox leases: {exc}") from exc
+
+    def inbox_done(self, entry_id: str) -> None:
+        inbox, leases, tries = self._inbox_keys
+        try:
+            pipe = self.client.pipeline(transaction=True)
+            pipe.hdel(inbox, entry_id)
+            pipe.zrem(leases, entry_id)
+            pipe.hdel(tries, entry_id)
+            pipe.execute()
+        except RedisError as exc:
+            raise StoreError(f"redis: cannot finish inbox entry {entry_id}: {exc}") from exc
+
+    def inbox_depth(self) -> int:
+        try:
+            return int(self.client.hlen(self._inbox_keys[0]))
+        except RedisError as exc:
+            raise StoreError(f"redis: cannot read the inbox: {exc}") from exc
 
     def hit(self, name: str, window_seconds: int) -> int:
         key = self._hits(name, window_seconds)

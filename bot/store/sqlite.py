@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from bot.errors import StaleStateError, StoreError
-from bot.store.base import JSON, ConversationKey, StateStore, Stored
+from bot.store.base import JSON, ConversationKey, Entry, StateStore, Stored
 from bot.store.locks import SharedFileLocks
 
 _SCHEMA = """
@@ -32,6 +32,13 @@ CREATE TABLE IF NOT EXISTS deliveries (
     id TEXT PRIMARY KEY,
     seen_at REAL NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS inbox (
+    id TEXT PRIMARY KEY,
+    data TEXT NOT NULL,
+    lease_until REAL NOT NULL,
+    attempts INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS inbox_lease ON inbox (lease_until);
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY,
     at REAL NOT NULL,
@@ -81,11 +88,12 @@ class SQLiteStore(StateStore):
         if connection is None:
             # One connection per thread; check_same_thread=False only so close() can run
             # from the thread that shuts the store down.
-            connection = sqlite3.connect(
-                self.path, timeout=5.0, isolation_level=None, check_same_thread=False
-            )
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute("PRAGMA synchronous=NORMAL")
+            with self._errors("open"):  # every sqlite3 error is a StoreError, this one too
+                connection = sqlite3.connect(
+                    self.path, timeout=5.0, isolation_level=None, check_same_thread=False
+                )
+                connection.execute("PRAGMA journal_mode=WAL")
+                connection.execute("PRAGMA synchronous=NORMAL")
             self._local.connection = connection
             with self._guard:
                 self._connections.append(connection)
@@ -170,20 +178,56 @@ class SQLiteStore(StateStore):
                 "DELETE FROM conversations WHERE key = ?", (key.as_string(),)
             )
 
-    def first_delivery(self, delivery_id: str, ttl_seconds: float) -> bool:
+    def inbox_add(
+        self, entry_id: str, data: JSON, *, lease_seconds: float, dedupe_seconds: float
+    ) -> bool:
         now = time.time()
-        connection = self._connection()
-        with self._writer, self._errors("write"):
+        text = json.dumps(data, separators=(",", ":"))
+        with self._writing() as connection:
             # Inserted, or an expired sighting renewed: 1 row. A fresh sighting: 0 rows.
             first = connection.execute(
                 "INSERT INTO deliveries VALUES (?, ?) ON CONFLICT (id) DO UPDATE "
                 "SET seen_at = excluded.seen_at WHERE deliveries.seen_at <= ?",
-                (delivery_id, now, now - ttl_seconds),
+                (entry_id, now, now - dedupe_seconds),
             ).rowcount
+            if first == 1:
+                connection.execute(
+                    "INSERT OR REPLACE INTO inbox VALUES (?, ?, ?, ?)",
+                    (entry_id, text, now + lease_seconds, 1 if lease_seconds > 0 else 0),
+                )
             self._sightings += 1
             if self._sightings % 1000 == 1:  # now and then, forget what has expired
-                connection.execute("DELETE FROM deliveries WHERE seen_at < ?", (now - ttl_seconds,))
+                connection.execute(
+                    "DELETE FROM deliveries WHERE seen_at < ?", (now - dedupe_seconds,)
+                )
         return first == 1
+
+    def inbox_claim(self, lease_seconds: float, limit: int) -> list[Entry]:
+        now = time.time()
+        with self._writing() as connection:
+            rows = connection.execute(
+                "UPDATE inbox SET lease_until = ?, attempts = attempts + 1 WHERE id IN "
+                "(SELECT id FROM inbox WHERE lease_until <= ? ORDER BY lease_until LIMIT ?) "
+                "RETURNING id, data, attempts",
+                (now + lease_seconds, now, limit),
+            ).fetchall()
+        return [Entry(str(i), json.loads(d), int(a)) for i, d, a in rows]
+
+    def inbox_renew(self, entry_ids: Sequence[str], lease_seconds: float) -> None:
+        until = time.time() + lease_seconds
+        with self._writing() as connection:
+            connection.executemany(
+                "UPDATE inbox SET lease_until = ? WHERE id = ?", [(until, i) for i in entry_ids]
+            )
+
+    def inbox_done(self, entry_id: str) -> None:
+        with self._writer, self._errors("write"):
+            self._connection().execute("DELETE FROM inbox WHERE id = ?", (entry_id,))
+
+    def inbox_depth(self) -> int:
+        with self._errors("read"):
+            ((count,),) = self._connection().execute("SELECT COUNT(*) FROM inbox").fetchall()
+        return int(count)
 
     def hit(self, name: str, window_seconds: int) -> int:
         # A row, not a count in this process: the workers sharing the file share the limit.

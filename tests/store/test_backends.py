@@ -21,13 +21,14 @@ def test_sqlite_survives_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "var" / "advisor.sqlite3"
     first = SQLiteStore(path)
     first.save(KEY, {"phase": "asking"}, 0)
-    first.first_delivery("event:Ev1", 3600)
+    first.inbox_add("event:Ev1", {"n": 1}, lease_seconds=0, dedupe_seconds=3600)
     first.close()
     second = SQLiteStore(path)
     loaded = second.load(KEY)
     assert loaded is not None
     assert (loaded.data, loaded.version) == ({"phase": "asking"}, 1)
-    assert second.first_delivery("event:Ev1", 3600) is False
+    assert second.inbox_add("event:Ev1", {}, lease_seconds=0, dedupe_seconds=3600) is False
+    assert [(e.id, e.data) for e in second.inbox_claim(30, 10)] == [("event:Ev1", {"n": 1})]
     mode = second._connection().execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
     second.close()
@@ -65,7 +66,8 @@ def test_redis_key_layout_and_size(redis_url: str) -> None:
         "updated_at": 1700000000.123,
     }
     store.save(KEY, state, 0)
-    store.first_delivery("event:Ev9", 60)
+    store.inbox_add("event:Ev9", {"n": 1}, lease_seconds=5, dedupe_seconds=60)
+    store.inbox_done("event:Ev9")
     raw = redis.Redis.from_url(redis_url)
     keys = sorted(k.decode() for k in raw.keys("*"))
     assert keys == ["advisor:conv:dm:T1:D1:1700000000.000100:U1", "advisor:delivery:event:Ev9"]
@@ -110,5 +112,24 @@ def test_redis_down_is_a_store_error_and_an_unhealthy_ping() -> None:
     with pytest.raises(StoreError, match="redis"):
         store.load(KEY)
     with pytest.raises(StoreError, match="redis"):
-        store.first_delivery("x", 10)
+        store.inbox_add("x", {}, lease_seconds=1, dedupe_seconds=10)
+    with pytest.raises(StoreError, match="redis"):
+        store.inbox_claim(1, 1)
     store.close()
+
+
+def test_redis_lock_is_renewed_while_its_holder_works_and_freed_when_it_stops(
+    redis_url: str,
+) -> None:
+    holder = RedisStore.from_url(redis_url, lock_timeout=0.6)
+    waiter = RedisStore.from_url(redis_url, lock_timeout=0.6, lock_wait=0.3)
+    with holder.lock(KEY):
+        time.sleep(2.0)  # more than three leases: a turn waiting on a slow Slack
+        assert holder.client.pttl(f"advisor:lock:{KEY.as_string()}") > 0
+        with pytest.raises(StoreError, match="timed out"), waiter.lock(KEY):
+            pass  # never reached: the holder is alive and holds it
+    started = time.monotonic()
+    with waiter.lock(KEY):
+        assert time.monotonic() - started < 0.3
+    holder.close()
+    waiter.close()

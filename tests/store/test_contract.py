@@ -69,13 +69,67 @@ def test_loaded_values_are_copies(store: StateStore) -> None:
     assert again.data == {"answers": {"a": 1}}
 
 
-def test_first_delivery_is_recognised_once_within_its_ttl(store: StateStore) -> None:
-    assert store.first_delivery("event:Ev1", 60) is True
-    assert store.first_delivery("event:Ev1", 60) is False
-    assert store.first_delivery("event:Ev2", 60) is True
-    assert store.first_delivery("short", 1) is True
+def _add(store: StateStore, entry_id: str, lease: float = 30, dedupe: float = 60) -> bool:
+    return store.inbox_add(entry_id, {"body": entry_id}, lease_seconds=lease, dedupe_seconds=dedupe)
+
+
+def test_a_delivery_enters_the_inbox_once_within_its_dedupe_window(store: StateStore) -> None:
+    assert _add(store, "event:Ev1") is True
+    assert _add(store, "event:Ev1") is False
+    assert _add(store, "event:Ev2") is True
+    assert store.inbox_depth() == 2
+    store.inbox_done("event:Ev1")
+    assert _add(store, "event:Ev1") is False  # handled, and still recognised as a repeat
+    assert store.inbox_depth() == 1
+    assert _add(store, "short", dedupe=1) is True
     time.sleep(1.1)
-    assert store.first_delivery("short", 1) is True
+    assert _add(store, "short", dedupe=1) is True
+
+
+def test_only_entries_whose_lease_ran_out_are_claimed_and_then_leased_anew(
+    store: StateStore,
+) -> None:
+    _add(store, "held", lease=30)
+    _add(store, "queued", lease=0)
+    _add(store, "dying", lease=0.3)
+    claimed = store.inbox_claim(lease_seconds=30, limit=10)
+    assert [(e.id, e.data, e.attempts) for e in claimed] == [("queued", {"body": "queued"}, 1)]
+    time.sleep(0.4)
+    claimed = store.inbox_claim(lease_seconds=30, limit=10)
+    assert [(e.id, e.attempts) for e in claimed] == [("dying", 2)]
+    assert store.inbox_claim(lease_seconds=30, limit=10) == []
+    store.inbox_renew(["held"], 0)  # handed back
+    assert [e.id for e in store.inbox_claim(lease_seconds=0.3, limit=10)] == ["held"]
+    store.inbox_renew(["held"], 30)  # renewed by its new holder
+    time.sleep(0.4)
+    assert store.inbox_claim(lease_seconds=30, limit=10) == []
+
+
+def test_claims_respect_the_limit_and_take_the_longest_due_first(store: StateStore) -> None:
+    for n in range(5):
+        _add(store, f"e{n}", lease=0)
+        time.sleep(0.01)
+    first = store.inbox_claim(lease_seconds=30, limit=2)
+    rest = store.inbox_claim(lease_seconds=30, limit=10)
+    assert [e.id for e in first] == ["e0", "e1"]
+    assert sorted(e.id for e in rest) == ["e2", "e3", "e4"]
+
+
+def test_a_finished_entry_is_never_claimed_or_renewed_back(store: StateStore) -> None:
+    _add(store, "x", lease=0)
+    store.inbox_done("x")
+    store.inbox_renew(["x"], 0)
+    assert store.inbox_claim(lease_seconds=30, limit=10) == []
+    assert store.inbox_depth() == 0
+
+
+def test_two_claimers_never_take_the_same_entry(store: StateStore) -> None:
+    for n in range(40):
+        _add(store, f"e{n}", lease=0)
+    with ThreadPoolExecutor(4) as pool:
+        batches = list(pool.map(lambda _: store.inbox_claim(30, 7), range(12)))
+    taken = [e.id for batch in batches for e in batch]
+    assert sorted(taken) == sorted(f"e{n}" for n in range(40))
 
 
 def test_ping(store: StateStore) -> None:

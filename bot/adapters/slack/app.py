@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Executor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -17,6 +16,8 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
+from bot.adapters.slack.executor import BoundedExecutor
+from bot.adapters.slack.inbox import Inbox
 from bot.adapters.slack.listeners import register_listeners
 from bot.adapters.slack.service import SlackService
 from bot.adapters.slack.telemetry import Telemetry
@@ -86,10 +87,10 @@ def build_app(
     service: SlackService,
     client: WebClient,
     signing_secret: str | None,
-    executor: Executor,
+    executor: BoundedExecutor,
     telemetry: Telemetry,
     verify_requests: bool = True,
-) -> App:
+) -> tuple[App, Inbox]:
     bolt_logger = settled(logging.getLogger("slack_bolt"))
     bolt_logger.addFilter(_SameTokenNotice())
     app = App(
@@ -106,5 +107,4 @@ def build_app(
         logger=bolt_logger,
     )
 
-    register_listeners(app, service, executor, telemetry)
-    return app
+    return app, register_listeners(app, service, executor, telemetry)

@@ -1,11 +1,11 @@
 """The executor the listeners hand their work to: a bound on the work waiting in it, and the
 most recently idle thread first.
 
-Every request is acknowledged at once and its work queued (listeners.py). Without a bound, a
-burst faster than the replies go out grows the queue, and memory, without limit: under the
-bench's 8 senders one process queued thousands of requests and reached 141 MB. With one,
-taking a request waits for a free place, so the server stops reading new ones and the backlog
-stays in the clients and the kernel's socket queues, which is where it belongs.
+Every request is recorded in the inbox, acknowledged, and its work queued (listeners.py,
+inbox.py). Without a bound, a burst faster than the replies go out grows the queue, and
+memory, without limit. The listeners never wait for a place (the server's loop must not):
+they `reserve` one, and when none is free the delivery stays in the inbox, in the store, for
+the first thread that comes free.
 
 Idle threads wait on a stack, not a queue. ThreadPoolExecutor's threads take turns (they wait
 on one queue, woken first come first served), so at a few messages a second every turn ran on
@@ -63,7 +63,21 @@ class BoundedExecutor(Executor):
         self._closed = False
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
-        self._places.acquire()  # blocks the caller (the server's loop) while the backlog is full
+        self._places.acquire()  # blocks the caller while the backlog is full
+        return self.submit_reserved(fn, *args, **kwargs)
+
+    def reserve(self) -> bool:
+        """Take a place without waiting; False when the backlog is full."""
+        return self._places.acquire(blocking=False)
+
+    def unreserve(self) -> None:
+        """Give back a place `reserve` took and no job used."""
+        self._places.release()
+
+    def submit_reserved(
+        self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs
+    ) -> Future[T]:
+        """Submit into a place `reserve` took; the place is freed when the job ends."""
         future: Future[T] = Future()
         with self._lock:
             if self._closed:

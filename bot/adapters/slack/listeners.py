@@ -1,127 +1,45 @@
-"""Bolt listeners: wiring only. Each acks at once, then does its work in an executor.
+"""Bolt listeners: wiring only. Each records its delivery in the inbox, acks, and does its
+work in an executor.
 
 The App runs with process_before_response=True, so the HTTP response (the ack) is sent as
 soon as the listener returns, and the work runs in the executor: that skips Bolt's default
-runner, which polls every 10 ms for the ack (slack_bolt/listener/thread_runner.py).
+runner, which polls every 10 ms for the ack (slack_bolt/listener/thread_runner.py). A
+delivery that cannot be recorded is refused with 503, which Slack retries: never a 200 for
+work that is not on record (inbox.py).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import re
-import time
 from collections.abc import Callable, Collection
-from concurrent.futures import Executor
-from dataclasses import dataclass
 from typing import Any
-from urllib.error import URLError
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.models.views import View
 
 from bot.adapters.slack import blocks
+from bot.adapters.slack.executor import BoundedExecutor
+from bot.adapters.slack.inbox import Inbox, Job
+from bot.adapters.slack.incoming import (
+    Incoming,
+    Malformed,
+    Work,
+    clicker,
+    inbox_id,
+    observed,
+)
 from bot.adapters.slack.insights import Rating
 from bot.adapters.slack.service import SlackService
 from bot.adapters.slack.telemetry import Telemetry
 from bot.core.messages import Reply
 from bot.errors import StoreError
 from bot.insights.events import Subject
+from bot.store.base import Entry
 
 log = logging.getLogger("bot.slack")
-
-
-def clicker(body: dict[str, Any]) -> str | None:
-    """The id of the user who clicked (an interaction payload's `user` is an object)."""
-    user = body.get("user")
-    found = user.get("id") if isinstance(user, dict) else None
-    return found if isinstance(found, str) and found else None
-
-
-def delivery_id(body: dict[str, Any]) -> str | None:
-    """What identifies one delivery: the event_id of an event, the action_ts of a click."""
-    if body.get("event_id"):
-        return f"event:{body['event_id']}"
-    if body.get("type") == "block_actions" and body.get("actions"):
-        user = clicker(body) or ""
-        return f"action:{user}:{body['actions'][0].get('action_ts', '')}"
-    return None
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """What a listener's work gets: the parsed request and the means to answer it."""
-
-    body: dict[str, Any]
-    client: WebClient
-    context: BoltContext
-    respond: Respond | None
-
-    @property
-    def team(self) -> str:
-        return _team(self.context, self.body)
-
-    @property
-    def delivery(self) -> str | None:
-        return delivery_id(self.body)
-
-
-Work = Callable[[Incoming], "list[Reply] | None"]
-
-
-class Malformed(ValueError):
-    """A payload without the fields a listener needs: ignored, logged in one line."""
-
-
-def _observed(work: Work, kind: str, telemetry: Telemetry) -> Callable[..., None]:
-    """Run `work`, then log one line and count it. No traceback reaches a user: failures end
-    the work quietly. Slack or store outages are expected in production and say all in one
-    line; anything else is a bug and is logged with its traceback."""
-
-    @functools.wraps(work)
-    def run(incoming: Incoming) -> None:
-        started = time.perf_counter()
-        replies: list[Reply] = []
-        try:
-            replies = work(incoming) or []
-            outcome = "ok" if replies else "ignored"
-            if any(r.extras.get("event") == "rate_limited" for r in replies):
-                outcome, replies = "rate_limited", []
-        except Malformed as exc:
-            outcome = "malformed"
-            log.warning("ignored a malformed %s request: %s", kind, exc)
-        except SlackApiError as exc:
-            outcome = "slack_error"
-            error = str(exc.response.get("error", ""))
-            telemetry.slack_error(error)
-            log.error("Slack API call failed handling a %s: %s", kind, error)
-        except (URLError, TimeoutError, ConnectionError, SlackRequestError) as exc:
-            # Slack (or a response URL) unreachable after every retry: an outage, not a bug.
-            outcome = "slack_error"
-            telemetry.slack_error("unreachable")
-            log.error("Slack could not be reached handling a %s: %s", kind, str(exc)[:200])
-        except StoreError as exc:
-            outcome = "store_error"
-            log.error("store failed handling a %s: %s", kind, exc)
-        except Exception:
-            outcome = "error"
-            log.exception("handling a %s failed", kind)
-        telemetry.handled(
-            kind, outcome, time.perf_counter() - started, replies, _text(incoming.body)
-        )
-
-    return run
-
-
-def _text(body: dict[str, Any]) -> str | None:
-    event = body.get("event")
-    if isinstance(event, dict) and isinstance(event.get("text"), str):
-        return str(event["text"])
-    text = body.get("text")
-    return text if isinstance(text, str) else None
 
 
 def _event(body: dict[str, Any]) -> dict[str, Any]:
@@ -153,30 +71,62 @@ def _value(body: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-def _team(context: BoltContext, body: dict[str, Any]) -> str:
-    return str(context.team_id or body.get("team_id") or (body.get("team") or {}).get("id") or "")
-
-
 def register_listeners(
-    app: App, service: SlackService, executor: Executor, telemetry: Telemetry
-) -> None:
-    def later(work: Work) -> Callable[..., None]:
-        """A listener that acks, hands the work to the executor and returns: the HTTP response
-        (or Socket Mode ack) goes out at once. Unlike Bolt's lazy listeners, the request is
-        not deep-copied for the work: it only reads the parsed body."""
-        logged = _observed(work, work.__name__.removeprefix("on_"), telemetry)
+    app: App, service: SlackService, executor: BoundedExecutor, telemetry: Telemetry
+) -> Inbox:
+    """Register every listener; the inbox they record deliveries in (start it to resume work
+    a dead process left)."""
+    runs: dict[str, Callable[[Incoming], bool]] = {}
+
+    def rebuild(entry: Entry) -> Job:
+        """The job of a delivery read back from the inbox."""
+        data = entry.data
+        body = data["body"]
+        url = body.get("response_url")
+        incoming = Incoming(
+            body,
+            app.client,
+            BoltContext(team_id=data.get("team_id"), bot_user_id=data.get("bot_user_id")),
+            Respond(response_url=url) if isinstance(url, str) else None,
+            redo=entry.attempts > 1,
+        )
+        run = runs[data["work"]]
+        return lambda: run(incoming)
+
+    inbox = Inbox(service.advisor.store, executor, rebuild)
+
+    def later(work: Work) -> Callable[..., BoltResponse | None]:
+        """A listener that records the delivery, acks, and hands the work to the executor:
+        the HTTP response (or Socket Mode ack) goes out at once. Unlike Bolt's lazy
+        listeners, the request is not deep-copied for the work: it only reads the body."""
+        name = work.__name__.removeprefix("on_")
+        run = runs[name] = observed(work, name, telemetry)
 
         def listener(
             ack: Ack,
             body: dict[str, Any],
             context: BoltContext,
+            request: BoltRequest,
             respond: Respond | None = None,
-        ) -> None:
-            ack()
+        ) -> BoltResponse | None:
             # The app's own client, not the copy Bolt makes for each request: that copy is a
             # plain WebClient, and ours keeps its connections to Slack open (transport.py).
             # Shared safely: nothing here ever changes its token.
-            executor.submit(logged, Incoming(body, app.client, context, respond))
+            incoming = Incoming(body, app.client, context, respond)
+            data = {
+                "work": name,
+                "body": body,
+                "team_id": context.team_id,
+                "bot_user_id": context.bot_user_id,
+            }
+            try:
+                inbox.admit(inbox_id(body, request.raw_body), data, lambda: run(incoming))
+            except StoreError as exc:
+                telemetry.handled(name, "store_error", 0.0, [], None)
+                log.error("refused a %s for Slack to retry: it cannot be recorded: %s", name, exc)
+                return BoltResponse(status=503, body="")
+            ack()
+            return None
 
         return listener
 
@@ -192,6 +142,7 @@ def register_listeners(
     app.action(re.compile(f"^{blocks.FEEDBACK_ACTION}_(up|down)$"))(later(work.on_feedback))
     app.event("app_home_opened")(later(work.on_home))
     _acknowledge_the_rest(app)
+    return inbox
 
 
 class Listeners:
@@ -222,7 +173,9 @@ class Listeners:
         event = _event(body)
         if event.get("bot_id") or event.get("subtype"):
             return None
-        return self.service.on_mention(client, event, incoming.team, incoming.delivery)
+        return self.service.on_mention(
+            client, event, incoming.team, incoming.delivery, incoming.redo
+        )
 
     def on_message(self, incoming: Incoming) -> list[Reply] | None:
         body, client = incoming.body, incoming.client
@@ -232,14 +185,16 @@ class Listeners:
             return None
         if incoming.context.bot_user_id and event.get("user") == incoming.context.bot_user_id:
             return None
-        return self.service.on_direct_message(client, event, incoming.team, incoming.delivery)
+        return self.service.on_direct_message(
+            client, event, incoming.team, incoming.delivery, incoming.redo
+        )
 
     def on_answer(self, incoming: Incoming) -> list[Reply] | None:
         body, client = incoming.body, incoming.client
         value = _value(body)
         if not isinstance(value.get("f"), str) or not isinstance(value.get("o"), str | None):
             raise Malformed("the answer button names no factor and option")
-        return self.service.on_answer_click(client, body, value, incoming.delivery)
+        return self.service.on_answer_click(client, body, value, incoming.delivery, incoming.redo)
 
     def on_fact(self, incoming: Incoming) -> list[Reply] | None:
         body, client = incoming.body, incoming.client
@@ -247,8 +202,6 @@ class Listeners:
         fact = value.get("fact")
         if not isinstance(fact, str) or fact not in self.service.advisor.kb.facts:
             raise Malformed("the button names no fact")
-        if not self.service.first_time(incoming.delivery):
-            return None
         key, message, reply = self.service.fact_click(value)
         container = body.get("container") or {}
         if incoming.respond is not None and (
@@ -270,8 +223,6 @@ class Listeners:
     def on_feedback(self, incoming: Incoming) -> list[Reply] | None:
         body, client = incoming.body, incoming.client
         rating = self._rating(incoming)
-        if not self.service.first_time(incoming.delivery):
-            return None
         if self.service.over_limit(rating.user):  # clicks count against the limit, too
             return [Reply("info", "rate limited", extras={"event": "rate_limited"})]
         text = self.service.insights.rate(rating)
@@ -326,16 +277,14 @@ class Listeners:
         user = clicker(body)
         if user is None:
             raise Malformed("a click without a user")
-        return self.service.start_dialog_in_dm(
-            client, incoming.team, user, "recommend", incoming.delivery
-        )
+        return self.service.start_dialog_in_dm(client, incoming.team, user, "recommend")
 
     def on_home(self, incoming: Incoming) -> list[Reply] | None:
         body, client = incoming.body, incoming.client
         event = body.get("event") or {}
         if not isinstance(event.get("user"), str):
             raise Malformed("app_home_opened without a user")
-        if event.get("tab", "home") != "home" or not self.service.first_time(incoming.delivery):
+        if event.get("tab", "home") != "home":
             return None
         self.publish_home(client, event["user"])
         return [Reply("info", "App Home published")]

@@ -1,10 +1,12 @@
 """The HTTP application (ASGI): POST /slack/events to Bolt, GET /healthz and GET /metrics.
 
-Served by uvicorn (httptools, uvloop). Bolt's dispatch runs on the event loop itself, as Bolt's
-own ASGI adapter runs it: it only verifies the request, matches a listener and acks, because
-every listener here hands its work to an executor (listeners.py). That keeps one thread per
-request instead of waitress's two (a parser thread, then a worker), which measured 1.46 ms of
-CPU per reply against waitress's 2.0 ms (README, "Performance").
+Served by uvicorn (httptools, uvloop). Bolt's dispatch only matches a listener, records the
+delivery in the store's inbox and acks; every listener hands its work to an executor
+(listeners.py). It runs on a few threads beside the event loop, never on it, because the
+inbox write waits on the store: a paused Redis or a stalled disk must not hold every other
+request. A dispatch that has not answered within ACK_DEADLINE_SECONDS gets a 503 at once,
+which Slack retries, rather than a late 200 (if its write lands after all, the retry is
+recognised as a repeat and acknowledged).
 
 A request to /slack/events must first carry a fresh timestamp and a signature (401 before its
 body is read), declare a body under MAX_BODY_BYTES (413), have a valid signature over the raw
@@ -14,9 +16,12 @@ metrics port, /metrics is served there only, and nothing else is.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -32,6 +37,9 @@ log = logging.getLogger("bot.serve")
 # Slack's payloads are a few kB; the largest, a message event of 40,000 characters, is under
 # 200 kB even escaped. Anything larger is not Slack, and is refused before it is read.
 MAX_BODY_BYTES = 256_000
+# Slack gives up on an ack after 3 s and retries; refusing within a second leaves it margin.
+ACK_DEADLINE_SECONDS = 1.0
+DISPATCH_THREADS = 8  # requests whose store write is in flight at once; the rest wait their turn
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -53,6 +61,7 @@ class Routes:
         *,
         signatures: Signatures | None = None,
         metrics_port: int | None = None,
+        ack_deadline: float = ACK_DEADLINE_SECONDS,
     ) -> None:
         # Without an app (Socket Mode), only /healthz and /metrics are served: the events path
         # must never reach a Bolt app that does not verify signatures.
@@ -62,6 +71,9 @@ class Routes:
         self.max_body = max_body
         self.signatures = signatures
         self.metrics_port = metrics_port
+        self.ack_deadline = ack_deadline
+        self._dispatcher = ThreadPoolExecutor(DISPATCH_THREADS, thread_name_prefix="dispatch")
+        self._late_logged_at = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -109,7 +121,15 @@ class Routes:
             return
         query = scope.get("query_string", b"").decode("latin-1")
         as_bolt: dict[str, str | Sequence[str]] = dict(headers)
-        response = bolt.dispatch(_bolt_request(text, payload, query, as_bolt))
+        request = _bolt_request(text, payload, query, as_bolt)
+        loop = asyncio.get_running_loop()
+        try:
+            response = await asyncio.wait_for(
+                loop.run_in_executor(self._dispatcher, bolt.dispatch, request), self.ack_deadline
+            )
+        except TimeoutError:
+            await self._refuse(send, 503, "late", "it could not be recorded in time")
+            return
         content = response.body.encode("utf-8")
         head = [
             (name.encode("latin-1"), value.encode("latin-1"))
@@ -130,7 +150,15 @@ class Routes:
             self.signatures.refused(why)
         elif status == 413:
             log.warning("rejected %s", why)
-        phrase = {400: b"Bad Request", 401: b"Unauthorized", 413: b"Request Entity Too Large"}
+        elif status == 503 and time.monotonic() - self._late_logged_at > 60:
+            self._late_logged_at = time.monotonic()  # an outage logs a line a minute
+            log.error("refused a request for Slack to retry: %s (the store is slow)", why)
+        phrase = {
+            400: b"Bad Request",
+            401: b"Unauthorized",
+            413: b"Request Entity Too Large",
+            503: b"Service Unavailable",
+        }
         await _respond(send, status, phrase[status])
 
     async def _body(self, headers: dict[str, str], receive: Receive) -> bytes:

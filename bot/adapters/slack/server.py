@@ -28,10 +28,11 @@ from bot.adapters.slack.app import build_app, web_client
 from bot.adapters.slack.door import Limits, Signatures, bounded
 from bot.adapters.slack.executor import BoundedExecutor
 from bot.adapters.slack.health import Health
+from bot.adapters.slack.inbox import Inbox
 from bot.adapters.slack.routes import Routes
 from bot.adapters.slack.service import SlackService
 from bot.adapters.slack.telemetry import Telemetry
-from bot.adapters.slack.workers import Supervisor, shared_metrics
+from bot.adapters.slack.workers import STOP_SIGNALS, Supervisor, shared_metrics
 from bot.core.advisor import Advisor
 from bot.errors import AdvisorError
 from bot.settings import Settings
@@ -80,8 +81,15 @@ class Runtime:
     advisor: Advisor
     executor: BoundedExecutor
     telemetry: Telemetry
+    inbox: Inbox
     signatures: Signatures | None = None
     health: Health | None = None
+
+    def start(self) -> None:
+        """In the process that serves (after any fork): the first health observation, before
+        the first probe can ask, and the inbox's watcher, which resumes work left unfinished."""
+        self.healthy()
+        self.inbox.start()
 
     def probe(self) -> bool:
         """Can this process serve: knowledge loaded, store answering (may block: off-loop)."""
@@ -105,6 +113,7 @@ class Runtime:
     def shutdown(self) -> None:
         if self.health is not None:
             self.health.stop()
+        self.inbox.close()  # what has not started goes back to the inbox, for others to take
         self.executor.shutdown(wait=True, cancel_futures=False)
         if self.advisor.recorder is not None:
             self.advisor.recorder.close()  # the last buffered events, then the store
@@ -118,7 +127,7 @@ def build_runtime(settings: Settings, advisor: Advisor, mode: str, threads: int 
     )
     executor = BoundedExecutor(max_workers=threads, thread_name_prefix="advisor")
     telemetry = Telemetry(log_text=settings.log_text)
-    app = build_app(
+    app, inbox = build_app(
         service=SlackService(advisor, settings.rate_limit, settings.admin_ids()),
         client=client,
         signing_secret=settings.slack_signing_secret,
@@ -128,7 +137,7 @@ def build_runtime(settings: Settings, advisor: Advisor, mode: str, threads: int 
     )
     secret = settings.slack_signing_secret
     signatures = Signatures(secret) if mode == "http" and secret else None
-    return Runtime(app, advisor, executor, telemetry, signatures)
+    return Runtime(app, advisor, executor, telemetry, inbox, signatures)
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -194,9 +203,9 @@ def _run_http_worker(runtime: Runtime, socks: list[socket.socket], metrics_port:
     # uvicorn turns SIGTERM/SIGINT into a graceful stop, then raises the signal again for the
     # handler it found: this one, so the runtime below is always shut down cleanly. A signal
     # that comes before uvicorn's handlers are in place stops it as soon as it has started.
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in STOP_SIGNALS:
         signal.signal(sig, stop)
-    runtime.healthy()  # the first observation, before the first probe can ask
+    runtime.start()
     try:
         server.run(sockets=socks)
     finally:
@@ -226,7 +235,7 @@ def serve_socket(
     metrics_port = metrics_port or port + 1
     socks = [listen(host, port), listen(host, metrics_port)]
     health = _uvicorn(runtime.routes(metrics_port, events=False))
-    runtime.healthy()
+    runtime.start()
     health_thread = threading.Thread(
         target=health.run, kwargs={"sockets": socks}, name="healthz", daemon=True
     )
@@ -235,10 +244,11 @@ def serve_socket(
     stopped = threading.Event()
 
     def stop(signum: int, frame: object) -> None:
-        log.info("SIGTERM: shutting down")
+        log.info("%s: shutting down", signal.Signals(signum).name)
         stopped.set()
 
-    signal.signal(signal.SIGTERM, stop)
+    for sig in STOP_SIGNALS - {signal.SIGINT}:  # Ctrl-C stays a KeyboardInterrupt
+        signal.signal(sig, stop)
     handler.connect()  # type: ignore[no-untyped-call]
     print(f"advisor: connected in Socket Mode; health on http://{host}:{port}/healthz", flush=True)
     try:

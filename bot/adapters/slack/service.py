@@ -53,15 +53,20 @@ def key_from_string(value: str) -> ConversationKey:
 class SlackCourier:
     """Posts a turn's messages at one place; finds them again by their metadata mark."""
 
-    def __init__(self, client: WebClient, key: ConversationKey, place: Place) -> None:
+    def __init__(
+        self, client: WebClient, key: ConversationKey, place: Place, recheck: bool = False
+    ) -> None:
         self.client = client
         self.key = key
         self.place = place
+        self.recheck = recheck  # a redo: each post may have arrived before the process died
 
     def render(self, replies: Sequence[Reply]) -> list[Post]:
         return [m.post_args() for m in blocks.messages(replies, self.key.as_string())]
 
     def send(self, turn: str, index: int, post: Post) -> None:
+        if self.recheck and self.delivered(turn, index, post):
+            return
         args = {**post, "metadata": blocks.marked(post.get("metadata"), turn, index)}
         if self.place.thread_ts:
             args["thread_ts"] = self.place.thread_ts
@@ -94,10 +99,6 @@ class SlackCourier:
         return False
 
 
-# Slack redelivers an event it thinks we missed for up to ~1 hour (three retries, backing off).
-DELIVERY_TTL_SECONDS = 2 * 3600
-
-
 RATE_WINDOW_SECONDS = 60
 
 
@@ -126,16 +127,6 @@ class SlackService:
         count = self.advisor.store.hit(_limit_name(user), RATE_WINDOW_SECONDS)
         return max(0, count - self.rate_limit)
 
-    def first_time(self, delivery: str | None) -> bool:
-        """For work outside a conversation (open a DM, publish Home): claim the delivery once.
-
-        Turns of a conversation are deduplicated inside its transaction instead (Inbound's
-        `delivery`), which also survives a replica dying mid-turn.
-        """
-        if delivery is None:
-            return True
-        return self.advisor.store.first_delivery(delivery, DELIVERY_TTL_SECONDS)
-
     # -- what the advisor is asked -------------------------------------------------------
 
     def starts_dialog(self, text: str) -> bool:
@@ -145,7 +136,12 @@ class SlackService:
         )
 
     def converse(
-        self, client: WebClient, key: ConversationKey, inbound: Inbound, place: Place
+        self,
+        client: WebClient,
+        key: ConversationKey,
+        inbound: Inbound,
+        place: Place,
+        redo: bool = False,
     ) -> list[Reply]:
         """Run one turn and post its replies at `place`, all inside the conversation's lock.
 
@@ -156,7 +152,7 @@ class SlackService:
         quota = (
             Quota(_limit_name(key.user), self.rate_limit, RATE_WINDOW_SECONDS) if limited else None
         )
-        courier = SlackCourier(client, key, place)
+        courier = SlackCourier(client, key, place, recheck=redo)
         try:
             return self.advisor.handle(key, inbound, courier=courier, quota=quota)
         except OverQuota as refused:
@@ -169,12 +165,8 @@ class SlackService:
                 )
             return [Reply("info", RATE_LIMITED, extras={"event": "rate_limited"})]
 
-    def start_dialog_in_dm(
-        self, client: WebClient, team: str, user: str, text: str, delivery: str | None = None
-    ) -> list[Reply]:
+    def start_dialog_in_dm(self, client: WebClient, team: str, user: str, text: str) -> list[Reply]:
         """Open a DM, post the opening message, and run the dialog in its thread."""
-        if not self.first_time(delivery):
-            return []
         opened = client.conversations_open(users=user)
         channel = opened["channel"]["id"]
         opening = client.chat_postMessage(channel=channel, text=OPENING)
@@ -186,22 +178,30 @@ class SlackService:
     # -- the surfaces ----------------------------------------------------------------------
 
     def on_mention(
-        self, client: WebClient, event: dict[str, Any], team: str, delivery: str | None
+        self,
+        client: WebClient,
+        event: dict[str, Any],
+        team: str,
+        delivery: str | None,
+        redo: bool = False,
     ) -> list[Reply]:
         text = _MENTION.sub(" ", event.get("text", "")).strip()
         user = event.get("user", "")
         thread = event.get("thread_ts") or event["ts"]
         place = Place(event["channel"], thread)
         if self.starts_dialog(text):
-            if not self.first_time(delivery):
-                return []
             client.chat_postMessage(channel=place.channel, thread_ts=thread, text=ELSEWHERE)
             return self.start_dialog_in_dm(client, team, user, text)
         key = ConversationKey("mention", team, event["channel"], thread, user)
-        return self.converse(client, key, Inbound(text=text, delivery=delivery), place)
+        return self.converse(client, key, Inbound(text=text, delivery=delivery), place, redo)
 
     def on_direct_message(
-        self, client: WebClient, event: dict[str, Any], team: str, delivery: str | None
+        self,
+        client: WebClient,
+        event: dict[str, Any],
+        team: str,
+        delivery: str | None,
+        redo: bool = False,
     ) -> list[Reply]:
         text = event.get("text", "")
         user = event.get("user", "")
@@ -210,13 +210,13 @@ class SlackService:
         if event.get("thread_ts"):
             thread = event["thread_ts"]
             key = ConversationKey("dm", team, channel, thread, user)
-            return self.converse(client, key, inbound, Place(channel, thread))
+            return self.converse(client, key, inbound, Place(channel, thread), redo)
         if self.starts_dialog(text):
             # A recommendation runs in a thread under the message that asked for it.
             key = ConversationKey("dm", team, channel, event["ts"], user)
-            return self.converse(client, key, inbound, Place(channel, event["ts"]))
+            return self.converse(client, key, inbound, Place(channel, event["ts"]), redo)
         key = ConversationKey("dm", team, channel, "", user)
-        return self.converse(client, key, inbound, Place(channel))
+        return self.converse(client, key, inbound, Place(channel), redo)
 
     def on_answer_click(
         self,
@@ -224,6 +224,7 @@ class SlackService:
         body: dict[str, Any],
         value: dict[str, Any],
         delivery: str | None = None,
+        redo: bool = False,
     ) -> list[Reply]:
         key = key_from_string(value["k"])
         clicker = body["user"]["id"]
@@ -250,7 +251,7 @@ class SlackService:
                 text="That question was already answered, so nothing changed.",
             )
             return []
-        return self.converse(client, key, inbound, place)
+        return self.converse(client, key, inbound, place, redo)
 
     def fact_click(
         self, value: dict[str, Any]

@@ -32,7 +32,9 @@ log = logging.getLogger("bot.serve")
 
 CRASH_WINDOW = 10.0  # seconds: this many deaths within it means they will keep dying
 CRASH_LIMIT = 5
-STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
+# SIGHUP too: a closed terminal or a supervisor's reload must stop the service gracefully,
+# never kill it with acknowledged work in hand.
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
 ORPHAN_CHECK_SECONDS = 0.5  # how soon a worker notices that its supervisor died
 
 
