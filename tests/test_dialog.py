@@ -216,6 +216,28 @@ def test_back_undoes_a_story_filled_factor_and_its_inference(chat: Transcript) -
     assert chat.state.answers == {"app_kind": "ml_model"}
 
 
+def test_controls_and_doubt_in_words_of_their_own(chat: Transcript) -> None:
+    """No control phrase names these; the slot reader's intent group hears what they do."""
+    chat.say("recommend")
+    chat.say("api")
+    second = chat.asking
+    chat.say("hmm, we have not decided that yet")
+    assert chat.state.answers[second or ""] is None  # unsure: left unknown, as a skip
+    third = chat.asking
+    assert third not in (None, second)
+    chat.say("ugh, take me back one")
+    assert chat.asking == second
+    assert second not in chat.state.answers
+
+
+def test_a_plain_statement_is_not_taken_for_a_control(chat: Transcript) -> None:
+    chat.say("recommend")
+    chat.say("api")
+    chat.say("we run it behind a vpn for 12 people")
+    assert chat.state.phase == "asking"
+    assert len(chat.state.answers) >= 1
+
+
 def test_restart_starts_over(chat: Transcript) -> None:
     chat.say("recommend we build a json api")
     chat.say("yes")

@@ -252,6 +252,12 @@ class Advisor:
             return [*self._fact(match, text), self.engine.question(state)]
         if option is not None:
             return self._answered(state, factor.id, option, text)
+        intent = self.understanding.reply_intent(text)
+        if intent == "unsure":
+            self.engine.record(state, factor.id, None, "answer")
+            return [self.engine.advance(state)]
+        if intent is not None:
+            return self._control(state, intent)
         if self.understanding.asks_for_recommendation(text) and self.understanding.story(text):
             return self._start(state, text)
         if match.status == "did_you_mean":

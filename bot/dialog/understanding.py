@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 from rapidfuzz import fuzz, process
 
@@ -21,6 +22,7 @@ _FUZZY_ANSWER_CUTOFF = 82.0
 # How a message that corrects an earlier answer opens ("no, it's an API", "actually 200 users").
 _CORRECTION = re.compile(r"^(?:no|nope|nah|actually|correction|sorry|wait|not quite)\b[\s,.!:-]*")
 _COMMANDS = {"recommend", "recommendation"}
+_CONTROL_BY_NAME = {name: control for control, name in CONTROL_NAMES.items()}
 # Words that, just before a phrase, turn a yes/no answer around ("we don't need swagger").
 _NEGATORS = {
     "no",
@@ -69,14 +71,17 @@ class Understanding:
         dialog: DialogFile,
         reader: Reader,
         slots: SlotReader | None = None,
+        *,
         story_threshold: float | None = None,
         reply_threshold: float | None = None,
+        intent_threshold: float | None = None,
     ) -> None:
         self.dialog = dialog
         self.reader = reader
         self.slots = slots
         self.story_threshold = story_threshold or dialog.reading.story
         self.reply_threshold = reply_threshold or dialog.reading.reply
+        self.intent_threshold = intent_threshold or dialog.reading.intent
         self._control_words = Controls(reader.clean)
         owners: dict[str, set[str]] = {}
         for factor in dialog.factors:
@@ -189,6 +194,17 @@ class Understanding:
         said = self.story(text.strip()[found.end() :])
         return {f: o for f, o in said.items() if answers.get(f) not in (None, o)}
 
+    def reply_intent(self, text: str) -> Control | Literal["unsure"] | None:
+        """What a reply that names no option does, read by the slot reader: a control in
+        words the control phrases do not hold ("oops, previous question please"), "unsure"
+        ("still in doubt"), or None when it cannot be told."""
+        if self.slots is None:
+            return None
+        name = self.slots.intent(text, self.intent_threshold)
+        if name == "unsure":
+            return "unsure"
+        return _CONTROL_BY_NAME.get(name or "")
+
     def reads_as(self, reply: ReplyExample) -> str | None:
         """What a reply to `reply.factor`'s question is taken for, named as labelled sets
         name it: an option id, "unsure", a control ("skip", "verdict_now"), or None."""
@@ -198,7 +214,12 @@ class Understanding:
         option = self.answer(self.dialog.factor(reply.factor), reply.reply)
         if option is None and self.unsure(reply.reply):
             return "unsure"
-        return option
+        if option is not None:
+            return option
+        intent = self.reply_intent(reply.reply)
+        if isinstance(intent, Control):
+            return CONTROL_NAMES.get(intent)
+        return intent
 
     def _phrases_in(self, cleaned: str, exact: dict[str, str]) -> str | None:
         """The option named by the longest phrase inside a longer answer, if only one is."""

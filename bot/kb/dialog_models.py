@@ -87,10 +87,12 @@ Probability = Annotated[float, Field(gt=0, lt=1)]
 class ReadingThresholds(_Model):
     """How sure the trained slot reader must be before its reading counts: of a clause in a
     story (where a wrong guess fills a question the user never sees), and of a reply to the
-    question on screen (where the user sees what was taken and can go back)."""
+    question on screen (where the user sees what was taken and can go back), and of what a
+    reply that names no option does (a control, or "unsure")."""
 
     story: Probability
     reply: Probability
+    intent: Probability
 
 
 class DialogFile(_Model):

@@ -7,6 +7,9 @@ async". The slot model is a linear model of the same kind as the fact matcher's 
 and the dialog's own aliases). It holds one small classifier per factor, side by side: a
 class per option ("app_kind:api") and one for "states nothing about this factor", each
 factor's softmax taken over its own classes, so a clause can state two factors at once.
+One more group, INTENT, reads what a reply to the question on screen does when it names no
+option: a control in words of its own ("oops, previous question please" is `back`, "you have
+enough info" the verdict now) or an answer that leaves the factor unknown ("still in doubt").
 
 A story is read clause by clause, because each factor is stated in a few words of its own
 and the rest of a long story would only dilute them. A factor is filled only when one option
@@ -27,6 +30,7 @@ from bot.matching.reader import Reader
 
 SLOTS_FILE = "slots.json"
 NONE = "(none)"  # the option of a clause that states nothing about a factor
+INTENT = "(reply)"  # the group of a reply's intent: a control's name or "unsure"
 _MAX_CLAUSES = 40  # a story longer than this is read up to here: bounded cost per message
 # Clause boundaries: sentence ends, line breaks, dashes and brackets, and the conjunctions
 # that join two statements ("... json, but the team is new to async").
@@ -138,6 +142,8 @@ class SlotReader:
         found: dict[str, set[str]] = {}
         for clause in clauses(text):
             for factor, options in self.read(clause).items():
+                if factor == INTENT:
+                    continue
                 for option, p in options.items():
                     if option != NONE and p >= threshold:
                         found.setdefault(factor, set()).add(option)
@@ -145,6 +151,13 @@ class SlotReader:
 
     def reply(self, factor: Factor, text: str, threshold: float) -> str | None:
         """The option of `factor` a reply to its question states, if one clears `threshold`."""
-        options = self.read(text).get(factor.id, {})
-        best = max((o for o in options if o != NONE), key=options.__getitem__, default=None)
-        return best if best is not None and options[best] >= threshold else None
+        return _best(self.read(text).get(factor.id, {}), threshold)
+
+    def intent(self, text: str, threshold: float) -> str | None:
+        """What a reply that names no option does ("skip", "back", "unsure"...), if sure."""
+        return _best(self.read(text).get(INTENT, {}), threshold)
+
+
+def _best(options: dict[str, float], threshold: float) -> str | None:
+    best = max((o for o in options if o != NONE), key=options.__getitem__, default=None)
+    return best if best is not None and options[best] >= threshold else None

@@ -22,6 +22,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.dialog.controls import CONTROL_NAMES, CONTROL_PHRASES
 from bot.dialog.understanding import Understanding
 from bot.kb.dialog_models import DialogExamples, ReplyExample, StoryExample
 from bot.kb.loader import (
@@ -33,7 +34,7 @@ from bot.kb.loader import (
     load_labelled,
 )
 from bot.matching.reader import Reader
-from bot.matching.slots import NONE, SlotReader, clauses, content, label
+from bot.matching.slots import INTENT, NONE, SlotReader, clauses, content, label
 from bot.training.compare import as_model
 from bot.training.dataset import Example, vocabulary
 from bot.training.train import Trained, fit
@@ -57,12 +58,14 @@ def fixed_clauses(kb: KnowledgeBase, replies: Sequence[ReplyExample]) -> list[Cl
     """Texts whose every label is known: aliases, replies, and what is not about a project."""
     factors = [f.id for f in kb.dialog.factors]
     nothing = dict.fromkeys(factors, NONE)
+    nothing[INTENT] = NONE
     found = [
         Clause(text, {**nothing, factor.id: option.id})
         for factor in kb.dialog.factors
         for option in factor.options
         for text in (option.label, *option.aliases)
     ]
+    found += intent_clauses(kb)
     # "yes", "no", "not really": replies to several questions, which alone state nothing.
     owners: dict[str, set[str]] = {}
     for factor in kb.dialog.factors:
@@ -76,13 +79,27 @@ def fixed_clauses(kb: KnowledgeBase, replies: Sequence[ReplyExample]) -> list[Cl
             continue
         options = {o.id for o in kb.dialog.factor(reply.factor).options}
         meant = {reply.factor: reply.expect} if reply.expect in options else {}
-        found.append(Clause(reply.reply, {**nothing, **meant}))
+        intent = {} if meant else {INTENT: reply.expect}
+        found.append(Clause(reply.reply, {**nothing, **meant, **intent}))
     found += [Clause(text, nothing) for text in kb.conversation.smalltalk.examples]
     path = kb.directory / EXAMPLES_FILE
     if path.exists():
         labelled = load_labelled(path, kb.facts)
         found += [Clause(o.q, nothing) for o in labelled.out_of_scope if o.reason == "offtopic"]
+        # A question about the frameworks asked mid-dialog is not a control.
+        found += [Clause(q.q, {INTENT: NONE}) for q in labelled.in_scope]
     return found
+
+
+def intent_clauses(kb: KnowledgeBase) -> list[Clause]:
+    """The control phrases and the unsure phrases, each teaching only the intent group."""
+    found = [
+        Clause(phrase, {INTENT: CONTROL_NAMES[control]})
+        for control, phrases in CONTROL_PHRASES.items()
+        if control in CONTROL_NAMES
+        for phrase in phrases
+    ]
+    return found + [Clause(p, {INTENT: "unsure"}) for p in kb.dialog.unsure_phrases]
 
 
 def story_clauses(
@@ -107,6 +124,8 @@ def story_clauses(
                     labels[i][factor] = str(want)
                 elif factor not in ruled[i]:  # a clause the phrases disagree on is not taught
                     labels[i][factor] = NONE
+        for lab in labels:
+            lab[INTENT] = NONE  # a clause of a story is never a control
         found += [Clause(part, lab) for part, lab in zip(parts, labels, strict=True)]
     return found
 
@@ -114,14 +133,12 @@ def story_clauses(
 def fit_slots(kb: KnowledgeBase, taught: Sequence[Clause], words: list[str]) -> Trained:
     """One classifier per factor over the same features, side by side in one model."""
     parts: list[Trained] = []
-    for factor in kb.dialog.factors:
-        examples = [
-            Example(content(c.text), c.labels[factor.id]) for c in taught if factor.id in c.labels
-        ]
+    for group in [*(f.id for f in kb.dialog.factors), INTENT]:
+        examples = [Example(content(c.text), c.labels[group]) for c in taught if group in c.labels]
         trained = fit(kb, examples, REGULARISATION, kinship=False, words=words)
         parts.append(
             Trained(
-                [label(factor.id, c) for c in trained.classes],
+                [label(group, c) for c in trained.classes],
                 trained.rows,
                 trained.weights,
                 trained.bias,
@@ -183,7 +200,8 @@ def score_stories(read: dict[str, str], want: dict[str, str], counts: Counts) ->
 
 
 def tune(kb: KnowledgeBase, seed: int = 3) -> None:
-    """Cross-validated story recall and precision, and replies read, per threshold."""
+    """Cross-validated story recall and precision, and replies read, per threshold; then
+    replies read per intent threshold, at the shipped reply threshold."""
     examples = examples_of(kb)
     stories, replies = list(examples.stories), list(examples.replies)
     random.Random(seed).shuffle(stories)
@@ -191,27 +209,40 @@ def tune(kb: KnowledgeBase, seed: int = 3) -> None:
     thresholds = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)  # 1.0: the phrases alone
     story_counts = {t: Counts() for t in thresholds}
     replies_read = dict.fromkeys(thresholds, 0)
+    intents_read = dict.fromkeys(thresholds, 0)
     for fold in range(FOLDS):
         kept = DialogExamples(
             stories=[s for n, s in enumerate(stories) if n % FOLDS != fold],
             replies=[r for n, r in enumerate(replies) if n % FOLDS != fold],
         )
         reader = SlotReader(kb, as_model(train_slots(kb, kept)))
+        held_stories = [s for n, s in enumerate(stories) if n % FOLDS == fold]
+        held_replies = [r for n, r in enumerate(replies) if n % FOLDS == fold]
         for threshold in thresholds:
-            understanding = Understanding(kb.dialog, reader.reader, reader, threshold, threshold)
-            for n, story in enumerate(stories):
-                if n % FOLDS == fold:
-                    got = understanding.story(story.story)
-                    score_stories(got, dict(story.fills), story_counts[threshold])
-            for n, reply in enumerate(replies):
-                if n % FOLDS == fold:
-                    replies_read[threshold] += understanding.reads_as(reply) == reply.expect
+            understanding = Understanding(
+                kb.dialog,
+                reader.reader,
+                reader,
+                story_threshold=threshold,
+                reply_threshold=threshold,
+            )
+            for story in held_stories:
+                got = understanding.story(story.story)
+                score_stories(got, dict(story.fills), story_counts[threshold])
+            replies_read[threshold] += _read(understanding, held_replies)
+            by_intent = Understanding(kb.dialog, reader.reader, reader, intent_threshold=threshold)
+            intents_read[threshold] += _read(by_intent, held_replies)
     for threshold in thresholds:
         counts = story_counts[threshold]
         print(
             f"threshold {threshold:.1f}: stories recall {counts.recall:.3f} precision "
-            f"{counts.precision:.3f}; replies read {replies_read[threshold] / len(replies):.3f}"
+            f"{counts.precision:.3f}; replies read {replies_read[threshold] / len(replies):.3f}; "
+            f"as intent threshold, replies read {intents_read[threshold] / len(replies):.3f}"
         )
+
+
+def _read(understanding: Understanding, replies: Sequence[ReplyExample]) -> int:
+    return sum(understanding.reads_as(r) == r.expect for r in replies)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 """Split the collected stories and dialog replies (tests/data/corpus/raw/) into train and test.
 
 `python -m bot.training.split_dialog`. Files the dialog's phrases were written against go to
-train whole (measuring on them would flatter); every later batch is split by a hash of each
-text, half to the test split, which is never tuned on (its sha256 is in the README).
+train whole (measuring on them would flatter); the batches that made the test split are split
+by a hash of each text, half to the test split, which is never tuned on (its sha256 is in the
+README). Batches collected after the test split was frozen go to train whole, read last, and
+without any item that shares a source post with the test split: an answer to the same thread
+in other words would leak the test into training.
 
 train -> knowledge/dialog_examples.yaml (the slot reader learns from it);
 test -> tests/data/corpus/dialog_test.yaml.
@@ -21,6 +24,7 @@ import yaml
 RAW = Path("tests/data/corpus/raw")
 TRAIN_ONLY = ("h6_stories.yaml",)
 SPLIT = ("h10_stories.yaml", "h11_stories.yaml", "h12_replies.yaml")
+LATER = ("h13_stories.yaml", "h14_replies.yaml")
 TRAIN = Path("knowledge/dialog_examples.yaml")
 TEST = Path("tests/data/corpus/dialog_test.yaml")
 _TEST_SHARE = 50  # percent
@@ -61,20 +65,28 @@ def collect() -> dict[Path, dict[str, list[dict[str, Any]]]]:
         TEST: {"stories": [], "replies": []},
     }
     seen: set[str] = set()
-    for name in (*TRAIN_ONLY, *SPLIT):
-        path = RAW / name
-        if not path.exists():
-            continue
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for kind, text_key, shape in (("stories", "story", _story), ("replies", "reply", _reply)):
-            for item in data.get(kind) or []:
-                key = _norm(item[text_key])
-                if not key or key in seen:
-                    continue
-                seen.add(key)
-                test = name in SPLIT and _bucket(item[text_key]) < _TEST_SHARE
-                out[TEST if test else TRAIN][kind].append(shape(item))
+    test_sources: set[str] = set()
+    for name in (*TRAIN_ONLY, *SPLIT, *LATER):
+        for kind, item in _items(name):
+            key = _norm(item["story" if kind == "stories" else "reply"])
+            source = item.get("source", "")
+            if not key or key in seen or (name in LATER and source in test_sources):
+                continue
+            seen.add(key)
+            test = name in SPLIT and _bucket(key) < _TEST_SHARE
+            if test:
+                test_sources.add(source)
+            shape = _story if kind == "stories" else _reply
+            out[TEST if test else TRAIN][kind].append(shape(item))
     return out
+
+
+def _items(name: str) -> list[tuple[str, dict[str, Any]]]:
+    path = RAW / name
+    if not path.exists():
+        return []
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return [(kind, item) for kind in ("stories", "replies") for item in data.get(kind) or []]
 
 
 def main() -> int:
