@@ -241,7 +241,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     def runtime() -> Runtime:
         """One process's runtime: its own store connection, threads and Bolt app."""
-        store = open_store(settings.advisor_store)
+        store = open_store(settings.advisor_store, create=workers == 1)
         # Events are written once a second, off the request path (bot.insights.recorder).
         recorder = Recorder(store, RecordSettings.from_settings(settings, flush_interval=1.0))
         advisor = Advisor(kb, store, matcher=matcher, recorder=recorder)

@@ -12,6 +12,8 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -167,3 +169,33 @@ def test_workers_stop_when_their_supervisor_is_killed(api: FakeSlackAPI, tmp_pat
     text = log.read_text()
     assert text.count("is gone; stopping this worker") == 2
     assert "Traceback" not in text
+
+
+def test_a_database_deleted_under_the_workers_is_reported_never_split(
+    api: FakeSlackAPI, tmp_path: Path
+) -> None:
+    """The file deleted while two workers run: /healthz turns 503, and a replaced worker
+    refuses to start an empty database of its own (answers would alternate between two)."""
+    log = tmp_path / "serve.log"
+    db = tmp_path / "a.db"
+    server = advisor_server(api.url, f"sqlite:///{db}", log, ADVISOR_WORKERS="2")
+    try:
+        server.ready(health="/healthz")
+        parent = server.process.pid
+        _wait(lambda: len(_children(parent)) == 2)
+        db.unlink()
+        _wait(lambda: _health(server.base) == 503, timeout=20)
+        os.kill(_children(parent)[0], signal.SIGKILL)
+        _wait(lambda: "is gone, though the service created it" in log.read_text(), timeout=20)
+        assert not db.exists()  # no worker made a new, empty one
+    finally:
+        server.stop()
+    assert "was deleted or replaced under the running service" in log.read_text()
+
+
+def _health(base: str) -> int:
+    try:
+        with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code

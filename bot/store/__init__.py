@@ -11,9 +11,10 @@ from bot.store.memory import MemoryStore
 __all__ = ["ConversationKey", "MemoryStore", "StateStore", "Stored", "open_store"]
 
 
-def open_store(url: str) -> StateStore:
+def open_store(url: str, *, create: bool = True) -> StateStore:
     """The store a URL names: `memory://`, `sqlite:///relative/path`, `sqlite:////abs/path`,
-    `redis://host:port/db`."""
+    `redis://host:port/db`. Without `create`, a SQLite file that is not there is refused: a
+    worker started after the service must join the store it started with, not begin another."""
     scheme, sep, rest = url.partition("://")
     if not sep:
         raise StoreError(f"store URL {url!r} has no scheme: use memory://, sqlite:/// or redis://")
@@ -25,7 +26,7 @@ def open_store(url: str) -> StateStore:
         path = rest[1:] if rest.startswith("/") else rest
         if not path:
             raise StoreError(f"store URL {url!r} names no file: use sqlite:///var/advisor.db")
-        return SQLiteStore(Path(path))
+        return SQLiteStore(Path(path), create=create)
     if scheme in {"redis", "rediss"}:
         from bot.store.redis import RedisStore
 

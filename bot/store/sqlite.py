@@ -5,12 +5,20 @@ Conversation locks are fcntl locks on a file beside the database (locks.SharedFi
 the rate limit's counts are rows, so both hold across them. Replicas on several hosts need the
 Redis store (SQLite's locking is not safe over a network filesystem); the version check still
 refuses a save that lost a race, rather than overwrite.
+
+The files must stay the ones the service opened. Deleted or replaced under a running service,
+the database would split in two (running workers keep the old one, a replaced worker would
+create an empty one) and so would the conversation locks; so a worker that is not the first
+refuses to create either file, and the health probe, which also writes a row so a full disk
+shows, reports a file that is gone or replaced.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
+import os
 import sqlite3
 import threading
 import time
@@ -20,6 +28,8 @@ from pathlib import Path
 from bot.errors import StaleStateError, StoreError
 from bot.store.base import JSON, ConversationKey, Entry, StateStore, Stored
 from bot.store.locks import SharedFileLocks
+
+log = logging.getLogger("bot.store")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -57,31 +67,48 @@ CREATE TABLE IF NOT EXISTS hits (
     count INTEGER NOT NULL,
     until REAL NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS health (
+    id INTEGER PRIMARY KEY,
+    at REAL NOT NULL
+);
 """
 
 
 class SQLiteStore(StateStore):
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, create: bool = True) -> None:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create {path.parent}: {exc}") from None
+        locks = path.with_name(path.name + ".locks")
+        if not create:
+            for gone in (p for p in (path, locks) if not p.exists()):
+                raise StoreError(
+                    f"sqlite {gone} is gone, though the service created it at start: restore "
+                    "it, or restart the service to start from an empty store"
+                )
         self._local = threading.local()
         self._guard = threading.Lock()
         self._sightings = 0
         self._hit_count = 0
-        self._locks = SharedFileLocks(path.with_name(path.name + ".locks"))
+        self._locks = SharedFileLocks(locks)
         # One writer at a time in this process, queued on a lock: SQLite's own busy handler
         # sleeps with backoff, which under concurrent turns cost far more than the writes.
         # Between processes (workers), SQLite's locking and busy timeout do it: an fcntl lock
         # here as well cost more replies per second than the rare busy wait it saved.
         self._writer = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
+        # Only the store's first connection may create the file: a thread's own connection,
+        # opened later, must not begin an empty database where the real one was deleted.
+        self._uri = f"{path.resolve().as_uri()}?mode={'rwc' if create else 'rw'}"
         with self._errors("open"):
             connection = self._connection()
             connection.executescript(_SCHEMA)
+        self._uri = f"{path.resolve().as_uri()}?mode=rw"
         self._locks.open()  # fails here, at start, when the directory is not writable
+        self._files = {f: _identity(f) for f in (path, locks)}
+        self._reported: str | None = None  # the trouble last logged, until it clears
 
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
@@ -90,7 +117,11 @@ class SQLiteStore(StateStore):
             # from the thread that shuts the store down.
             with self._errors("open"):  # every sqlite3 error is a StoreError, this one too
                 connection = sqlite3.connect(
-                    self.path, timeout=5.0, isolation_level=None, check_same_thread=False
+                    self._uri,
+                    uri=True,
+                    timeout=5.0,
+                    isolation_level=None,
+                    check_same_thread=False,
                 )
                 connection.execute("PRAGMA journal_mode=WAL")
                 connection.execute("PRAGMA synchronous=NORMAL")
@@ -289,11 +320,29 @@ class SQLiteStore(StateStore):
         return int(removed)
 
     def ping(self) -> bool:
+        """The files are still the ones opened at start, and a write goes through (a full
+        disk or a read-only mount fails it). Trouble is logged once, when it starts."""
+        changed = [path for path, seen in self._files.items() if _identity(path) != seen]
+        if changed:
+            return self._trouble(
+                f"sqlite {changed[0]} was deleted or replaced under the running service: "
+                "restore it, or restart the service to start from an empty store"
+            )
         try:
-            self._connection().execute("SELECT 1").fetchone()
-        except sqlite3.Error:
-            return False
+            with self._writing() as connection:
+                connection.execute(
+                    "INSERT OR REPLACE INTO health (id, at) VALUES (1, ?)", (time.time(),)
+                )
+        except StoreError as error:
+            return self._trouble(f"the store cannot write: {error}")
+        self._reported = None
         return True
+
+    def _trouble(self, message: str) -> bool:
+        if message != self._reported:
+            self._reported = message
+            log.error("%s", message)
+        return False
 
     def close(self) -> None:
         with self._guard:
@@ -302,6 +351,14 @@ class SQLiteStore(StateStore):
             self._connections.clear()
         self._local = threading.local()
         self._locks.close()
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 class _Translate:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -44,6 +46,70 @@ def test_sqlite_opened_read_only_is_a_clear_store_error(tmp_path: Path) -> None:
     loaded = store.load(KEY)
     assert loaded is not None
     assert loaded.data == {"a": 1}
+
+
+@pytest.mark.parametrize("suffix", ["", ".locks"])
+def test_sqlite_file_deleted_under_the_store(
+    tmp_path: Path, suffix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Deleted or replaced, a file would split the store in two: the probe says unhealthy
+    (logged once), and a worker started later refuses to create a new one."""
+    path = tmp_path / "advisor.sqlite3"
+    store = SQLiteStore(path)
+    assert store.ping()
+    gone = path.with_name(path.name + suffix)
+    gone.unlink()
+    assert not store.ping()
+    assert not store.ping()
+    said = [r.getMessage() for r in caplog.records if "deleted or replaced" in r.getMessage()]
+    assert len(said) == 1
+    assert str(gone) in said[0]
+    with pytest.raises(StoreError, match="is gone"):
+        SQLiteStore(path, create=False)
+    gone.write_bytes(b"")  # a new, empty file in its place is not the one opened either
+    assert not store.ping()
+    store.close()
+
+
+def test_sqlite_a_worker_joins_the_store_the_service_created(tmp_path: Path) -> None:
+    path = tmp_path / "advisor.sqlite3"
+    with pytest.raises(StoreError, match="is gone"):
+        SQLiteStore(path, create=False)
+    assert not path.exists()
+    SQLiteStore(path).close()
+    joined = SQLiteStore(path, create=False)
+    assert joined.ping()
+    joined.close()
+
+
+_FULL_DISK = """
+import resource, signal, sys, os
+from pathlib import Path
+from bot.store.sqlite import SQLiteStore
+path = Path(sys.argv[1])
+store = SQLiteStore(path)
+print(store.ping())
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+full = max(p.stat().st_size for p in path.parent.iterdir())
+resource.setrlimit(resource.RLIMIT_FSIZE, (full, resource.RLIM_INFINITY))
+print(store.ping())
+resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+print(store.ping())
+"""
+
+
+def test_sqlite_that_cannot_grow_is_unhealthy(tmp_path: Path) -> None:
+    """A full disk, as a file size limit: no file may grow, so the probe's write fails."""
+    path = tmp_path / "advisor.sqlite3"
+    done = subprocess.run(
+        [sys.executable, "-c", _FULL_DISK, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.split() == ["True", "False", "True"]
+    assert "the store cannot write" in done.stderr
 
 
 def test_sqlite_directory_that_cannot_be_made(tmp_path: Path) -> None:
